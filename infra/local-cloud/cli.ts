@@ -1,0 +1,138 @@
+/**
+ * `npm start`: runs the stack on the embedded local cloud.
+ *
+ *   npm start -- [--fresh] [--no-simulate] [--context key=value]... [--quiet]
+ *   env: EDGE_PORT (4566), PORT (3000), AWS_REGION (us-east-1)
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocalCloud } from './local-cloud';
+
+const USAGE = `Usage: npm start -- [options]
+  --fresh                 wipe .local/ (data, keys, checkpoints) before starting
+  --no-simulate           do not run the simulated device fleet
+  --context key=value     CDK context for the synth (repeatable), e.g. --context exportBatchingWindowSeconds=5
+  --quiet                 do not print function logs
+  -h, --help              this help
+Environment: EDGE_PORT (default 4566), PORT (default 3000), AWS_REGION (default us-east-1)`;
+
+function fail(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+/** `key=value`; values that look like JSON (numbers, booleans, lists) are parsed, as the CDK CLI does. */
+export function parseContext(pairs: string[]): Record<string, unknown> {
+  const context: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) fail(`--context needs key=value, got "${pair}"`);
+    const raw = pair.slice(at + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string
+    }
+    context[pair.slice(0, at)] = value;
+  }
+  return context;
+}
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) fail(`${name} must be a port number, got "${raw}"`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        fresh: { type: 'boolean', default: false },
+        'no-simulate': { type: 'boolean', default: false },
+        simulate: { type: 'boolean', default: true },
+        context: { type: 'string', multiple: true, short: 'c', default: [] },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const started = Date.now();
+  const rootDir = path.resolve(__dirname, '..', '..');
+  console.log('Synthesizing the stack and starting the local cloud…');
+  const cloud = await startLocalCloud({
+    rootDir,
+    fresh: args.fresh,
+    edgePort: port('EDGE_PORT', 4566),
+    apiPort: port('PORT', 3000),
+    region: process.env.AWS_REGION || 'us-east-1',
+    context: parseContext(args.context ?? []),
+    functionLog: args.quiet ? () => undefined : (fn, line) => console.log(`[${fn.replace(/[0-9A-F]{8}$/, '')}] ${line}`),
+  });
+
+  const simulate = args.simulate && !args['no-simulate'];
+  const abort = new AbortController();
+  let simulation: Promise<unknown> = Promise.resolve();
+  if (simulate) {
+    const { runSimulator } = await import('../../tools/simulator/producer');
+    simulation = runSimulator(
+      {
+        streamName: cloud.outputs.EventStreamName!,
+        region: cloud.region,
+        endpoint: cloud.edgeUrl,
+        oems: 3,
+        devicesPerOem: 4,
+        rate: 5,
+        duration: 0,
+      },
+      abort.signal,
+    ).catch((error: Error) => console.error(`simulator stopped: ${error.message}`));
+  }
+
+  console.log(`
+Local cloud ready in ${((Date.now() - started) / 1000).toFixed(1)} s (data in ${path.relative(process.cwd(), cloud.dataDir) || '.'}/)
+  AWS endpoint   ${cloud.edgeUrl}   (S3, DynamoDB, Kinesis; region ${cloud.region}, any credentials)
+  HTTP API       ${cloud.apiUrl}     (try: curl ${cloud.apiUrl}/health)
+  Outputs        ${path.join(path.relative(process.cwd(), cloud.dataDir) || '.', 'outputs.json')}
+${Object.entries(cloud.outputs).map(([k, v]) => `    ${k.padEnd(22)} ${v}`).join('\n')}
+  Token          npm run token -- --oem <oem_id> [--admin]
+  Simulator      ${simulate ? 'on (--no-simulate turns it off)' : 'off'}
+Ctrl-C stops everything.
+`);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      console.error('Forced exit.');
+      process.exit(130);
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping the local cloud…`);
+    abort.abort();
+    void simulation
+      .then(() => cloud.stop())
+      .then(() => {
+        console.log('Stopped.');
+        process.exit(0);
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+}
+
+main().catch((error: Error) => {
+  console.error(`The local cloud could not start: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,89 @@
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+import { closeServer, json, listen, readRequest, sendResponse, type BufferedRequest, type LocalResponse, type ServerRequest, type ServerResponse } from './http-util';
+
+/** An AWS service the edge endpoint answers for. */
+export type ServiceHandler = (request: BufferedRequest) => Promise<LocalResponse>;
+
+const TARGET_PREFIXES: Record<string, string> = {
+  Kinesis_20131202: 'kinesis',
+  DynamoDB_20120810: 'dynamodb',
+  DynamoDBStreams_20120810: 'dynamodbstreams',
+  secretsmanager: 'secretsmanager',
+};
+
+/**
+ * Which service a request is for, as AWS itself tells: the JSON protocols name it in `X-Amz-Target`,
+ * every signed request in its SigV4 credential scope; an unsigned request is S3 (browsers, curl).
+ */
+export function serviceOf(request: BufferedRequest): string {
+  const target = request.headers['x-amz-target'];
+  if (target) {
+    const prefix = target.split('.')[0] ?? '';
+    if (TARGET_PREFIXES[prefix]) return TARGET_PREFIXES[prefix];
+  }
+  const scope =
+    /Credential=[^/,\s]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(request.headers.authorization ?? '')?.[1] ??
+    /X-Amz-Credential=[^&]*?(?:%2F|\/)\d{8}(?:%2F|\/)[^&%/]+(?:%2F|\/)([^&%/]+)(?:%2F|\/)/i.exec(request.url)?.[1];
+  return scope ?? 's3';
+}
+
+export interface EdgeEndpoint {
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The LocalStack-style edge: one port for every AWS API the stack uses. It speaks HTTP/1.1 and
+ * cleartext HTTP/2 on the same port, because the SDK v3 Kinesis client opens HTTP/2 by default.
+ */
+export async function startEdge(
+  port: number,
+  services: Record<string, ServiceHandler>,
+  log: (message: string) => void,
+): Promise<EdgeEndpoint> {
+  const handle = (req: ServerRequest, res: ServerResponse): void => {
+    void (async () => {
+      let response: LocalResponse;
+      try {
+        const request = await readRequest(req);
+        const service = serviceOf(request);
+        const handler = services[service];
+        response = handler
+          ? await handler(request)
+          : json(501, { __type: 'NotImplemented', message: `The local cloud does not emulate the ${service} API` });
+      } catch (error) {
+        log(`edge: ${(error as Error).message}`);
+        response = json(500, { __type: 'InternalFailure', message: 'local cloud error' });
+      }
+      if (!res.headersSent) sendResponse(res, response);
+    })();
+  };
+
+  const h1 = http.createServer(handle);
+  h1.keepAliveTimeout = 60_000;
+  const h2 = http2.createServer({}, handle);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      const isHttp2 = first.subarray(0, 3).toString('latin1') === 'PRI';
+      (isHttp2 ? h2 : h1).emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
+  });
+  const bound = await listen(server, port);
+  return {
+    port: bound,
+    url: `http://127.0.0.1:${bound}`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await closeServer(server);
+    },
+  };
+}
