@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseContext } from './cli-args';
 import { startLocalCloud } from './local-cloud';
 
 const USAGE = `Usage: npm start -- [options]
@@ -21,22 +22,12 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-/** `key=value`; values that look like JSON (numbers, booleans, lists) are parsed, as the CDK CLI does. */
-export function parseContext(pairs: string[]): Record<string, unknown> {
-  const context: Record<string, unknown> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    if (at <= 0) fail(`--context needs key=value, got "${pair}"`);
-    const raw = pair.slice(at + 1);
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // a plain string
-    }
-    context[pair.slice(0, at)] = value;
+function contextOrExit(pairs: string[]): Record<string, string> {
+  try {
+    return parseContext(pairs);
+  } catch (error) {
+    fail((error as Error).message);
   }
-  return context;
 }
 
 function port(name: string, fallback: number): number {
@@ -77,7 +68,7 @@ async function main(): Promise<void> {
     edgePort: port('EDGE_PORT', 4566),
     apiPort: port('PORT', 3000),
     region: process.env.AWS_REGION || 'us-east-1',
-    context: parseContext(args.context ?? []),
+    context: contextOrExit(args.context ?? []),
     functionLog: args.quiet ? () => undefined : (fn, line) => console.log(`[${fn.replace(/[0-9A-F]{8}$/, '')}] ${line}`),
   });
 

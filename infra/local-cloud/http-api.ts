@@ -80,6 +80,21 @@ function compareSpecificity(a: CompiledRoute, b: CompiledRoute): number {
   return 0;
 }
 
+/** Routes in the order API Gateway tries them. */
+export function compileRoutes<R extends HttpRoute>(routes: R[]): Array<R & CompiledRoute> {
+  return routes.map((r) => ({ ...r, ...compile(r) })).sort(compareSpecificity);
+}
+
+/** The route API Gateway picks for a method and decoded path segments, with its path parameters. */
+export function findRoute<R extends CompiledRoute>(routes: R[], method: string, segments: string[]): { route: R; params: Record<string, string> } | undefined {
+  for (const route of routes) {
+    if (route.method !== 'ANY' && route.method !== method) continue;
+    const params = match(route, segments);
+    if (params) return { route, params };
+  }
+  return undefined;
+}
+
 /** API Gateway passes claims as strings; arrays as `[a b c]`. */
 function stringifyClaims(payload: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -105,7 +120,7 @@ export class LocalHttpApi {
   /** Routes come from the template, which needs the API's URL first: bind, then configure. */
   configure(settings: HttpApiSettings): void {
     this.settings = settings;
-    this.routes = settings.routes.map(compile).sort(compareSpecificity);
+    this.routes = compileRoutes(settings.routes);
   }
 
   async start(port: number): Promise<number> {
@@ -156,9 +171,9 @@ export class LocalHttpApi {
       segments = segments.slice(1);
     }
     const method = (req.method ?? 'GET').toUpperCase();
-    let params: Record<string, string> | undefined;
-    const route = this.routes.find((r) => (r.method === 'ANY' || r.method === method) && (params = match(r, segments)) !== undefined);
-    if (!route || !params) return json(404, { message: 'Not Found' });
+    const found = findRoute(this.routes, method, segments);
+    if (!found) return json(404, { message: 'Not Found' });
+    const { route, params } = found;
 
     const headers = flattenHeaders(req.headers);
     let jwtContext: { claims: Record<string, string>; scopes: string[] | null } | undefined;
