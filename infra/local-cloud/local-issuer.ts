@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ADMIN_GROUP, GROUPS_CLAIM, OEM_CLAIM } from '../../lambdas/shared/auth';
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
 
 const ALGORITHM = 'ES256';
@@ -25,10 +26,6 @@ export interface TokenOptions {
   claims?: Record<string, unknown>;
 }
 
-/** Claim names, as a Cognito ID token carries them (the user pool's custom attribute and groups). */
-export const OEM_CLAIM = 'custom:oem_id';
-export const GROUPS_CLAIM = 'cognito:groups';
-export const ADMIN_GROUP = 'oem-admin';
 
 /**
  * Stands in for the Cognito user pool: signs ID tokens with the issuer and audience the template's

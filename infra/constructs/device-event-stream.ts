@@ -1,0 +1,139 @@
+import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import {
+  StartingPosition,
+  type DlqDestinationConfig,
+  type IEventSourceDlq,
+  type IEventSourceMapping,
+  type IFunction,
+} from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** Shard count when the `eventStreamShardCount` context value is not given. */
+export const DEFAULT_SHARD_COUNT = 2;
+/** An iterator age above this means a consumer is falling behind the stream. */
+export const ITERATOR_AGE_ALARM_THRESHOLD = Duration.minutes(5);
+
+export interface DeviceEventStreamConsumerOptions {
+  /** @default 100 */
+  readonly batchSize?: number;
+  /** @default - none: a batch is handed over as soon as records arrive */
+  readonly maxBatchingWindow?: Duration;
+  /** @default 3 */
+  readonly retryAttempts?: number;
+  /** @default Duration.days(1), the stream's retention */
+  readonly maxRecordAge?: Duration;
+  /** Where Lambda writes the record of a batch that still fails after the retries. */
+  readonly onFailure: IBucket;
+}
+
+/**
+ * The Kinesis stream of device events (Ayla DSS JSON, one event per record).
+ * Producers use the device `dsn` as partition key, so the events of one device stay in
+ * order on one shard. Provisioned mode because the local emulator needs a shard count;
+ * encrypted with the AWS-managed key `alias/aws/kinesis`.
+ */
+export class DeviceEventStream extends Construct {
+  readonly stream: Stream;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.stream = new Stream(this, 'Stream', {
+      streamMode: StreamMode.PROVISIONED,
+      shardCount: shardCountFromContext(this),
+      retentionPeriod: Duration.hours(24),
+      encryption: StreamEncryption.MANAGED,
+      // Records live 24 h and are consumed into S3 / DynamoDB: a stream orphaned by a stack
+      // deletion would only keep billing its shards.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+
+  /**
+   * Subscribes `fn` to the stream with safe defaults: start at TRIM_HORIZON, bisect a failing
+   * batch, bounded retries and record age, partial batch responses (`batchItemFailures`),
+   * failed batches recorded in the `onFailure` bucket, and an alarm on the iterator age.
+   * Grants `fn` read on the stream (done by the event source) and what the S3 on-failure
+   * destination needs (s3:PutObject, s3:ListBucket), nothing more.
+   */
+  addConsumer(fn: IFunction, options: DeviceEventStreamConsumerOptions): KinesisEventSource {
+    const eventSource = new KinesisEventSource(this.stream, {
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: options.batchSize ?? 100,
+      maxBatchingWindow: options.maxBatchingWindow,
+      bisectBatchOnError: true,
+      retryAttempts: options.retryAttempts ?? 3,
+      maxRecordAge: options.maxRecordAge ?? Duration.days(1),
+      reportBatchItemFailures: true,
+      onFailure: new FailedBatchBucket(options.onFailure),
+    });
+    fn.addEventSource(eventSource);
+
+    new Alarm(this, `IteratorAge${Names.nodeUniqueId(fn.node)}`, {
+      alarmDescription: `${fn.node.path} is falling behind the device event stream`,
+      metric: fn.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) }),
+      threshold: ITERATOR_AGE_ALARM_THRESHOLD.toMilliseconds(),
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    return eventSource;
+  }
+}
+
+/**
+ * S3 on-failure destination of a stream event source mapping, with only the permissions
+ * Lambda needs to write the record of a failed batch (CDK's S3OnFailureDestination grants
+ * read/write/delete on the whole bucket). The template's DestinationConfig is the same.
+ */
+class FailedBatchBucket implements IEventSourceDlq {
+  constructor(private readonly bucket: IBucket) {}
+
+  bind(_target: IEventSourceMapping, targetHandler: IFunction): DlqDestinationConfig {
+    const objects = this.bucket.arnForObjects('*');
+    targetHandler.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
+    targetHandler.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
+    this.bucket.encryptionKey?.grant(targetHandler, 'kms:GenerateDataKey');
+
+    // Lambda chooses the object keys of failure records, so the object ARN needs a wildcard.
+    const finding = nagResourceFinding(Stack.of(targetHandler).resolve(objects));
+    if (finding && targetHandler.role) {
+      Validations.of(targetHandler.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${finding}]`,
+        reason:
+          'Lambda names the objects of failed-batch records itself (aws/lambda/<mapping>/<shard>/…), ' +
+          'so the on-failure destination needs s3:PutObject on every key of that bucket.',
+      });
+    }
+    return { destination: this.bucket.bucketArn };
+  }
+}
+
+/** How cdk-nag spells `<bucket ARN>/*` in an IAM5 finding, for a bucket of this app. */
+function nagResourceFinding(resolved: unknown): string | undefined {
+  if (typeof resolved === 'string') return resolved;
+  const join = (resolved as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join'];
+  if (!join) return undefined;
+  const parts = join[1].map((part) => {
+    if (typeof part === 'string') return part;
+    const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+    return getAtt ? `<${getAtt[0]}.${getAtt[1]}>` : undefined;
+  });
+  return parts.every((p): p is string => p !== undefined) ? parts.join(join[0]) : undefined;
+}
+
+function shardCountFromContext(scope: Construct): number {
+  // CLI context (`-c eventStreamShardCount=4`) arrives as a string.
+  const raw: unknown = scope.node.tryGetContext('eventStreamShardCount');
+  if (raw === undefined) return DEFAULT_SHARD_COUNT;
+  const count = typeof raw === 'string' ? Number(raw) : raw;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
+    throw new Error(`Context eventStreamShardCount must be a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return count;
+}

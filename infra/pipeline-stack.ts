@@ -1,0 +1,59 @@
+import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { Construct } from 'constructs';
+import { DatapointLogTable } from './constructs/datapoint-log-table';
+import { DeviceEventStream } from './constructs/device-event-stream';
+import { ExportBucket } from './constructs/export-bucket';
+import { PipelineFunction, lambdaEntry } from './constructs/pipeline-function';
+import { PipelineHttpApi } from './constructs/pipeline-http-api';
+
+/**
+ * The device event pipeline: the event stream, the export bucket, the datapoint log table
+ * and the HTTP API. Its CfnOutputs are a contract (DESIGN §2): the local cloud writes them to
+ * `.local/outputs.json` under the same keys, and the integration tests find resources by them.
+ */
+export class DevicePipelineStack extends Stack {
+  readonly eventStream: DeviceEventStream;
+  readonly exportBucket: ExportBucket;
+  readonly datapointLogs: DatapointLogTable;
+  readonly api: PipelineHttpApi;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    this.eventStream = new DeviceEventStream(this, 'DeviceEvents');
+    this.exportBucket = new ExportBucket(this, 'Export');
+    this.datapointLogs = new DatapointLogTable(this, 'DatapointLogs');
+    this.api = new PipelineHttpApi(this, 'Api');
+
+    const health = new PipelineFunction(this, 'HealthFunction', {
+      entry: lambdaEntry('health'),
+      description: 'GET /health: liveness of the HTTP API',
+      service: 'health',
+    });
+    const healthRoute = this.api.addRoute(HttpMethod.GET, '/health', health, { public: true });
+    Validations.of(healthRoute).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: 'GET /health is a liveness probe for load balancers and monitors: it answers without a token and returns no data.',
+    });
+
+    const identity = new PipelineFunction(this, 'IdentityFunction', {
+      entry: lambdaEntry('identity'),
+      description: 'GET /me: the verified caller (subject, OEM, admin role)',
+      service: 'identity',
+    });
+    this.api.addRoute(HttpMethod.GET, '/me', identity);
+
+    new CfnOutput(this, 'ApiUrl', {
+      // GetAtt ApiEndpoint (not httpApi.url): the local cloud maps this attribute to its own URL.
+      value: this.api.httpApi.apiEndpoint,
+      description: 'Base URL of the HTTP API',
+    });
+    new CfnOutput(this, 'EventStreamName', { value: this.eventStream.stream.streamName });
+    new CfnOutput(this, 'EventStreamArn', { value: this.eventStream.stream.streamArn });
+    new CfnOutput(this, 'ExportBucketName', { value: this.exportBucket.bucket.bucketName });
+    new CfnOutput(this, 'DatapointLogTableName', { value: this.datapointLogs.table.tableName });
+    new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.api.userPoolClient.userPoolClientId });
+  }
+}

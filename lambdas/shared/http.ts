@@ -1,0 +1,108 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { logger } from './logger';
+
+/**
+ * A client-visible failure: mapped by `httpHandler` to its status and a `{ code, message }`
+ * JSON body. Throw one of the subclasses for a client's mistake; anything else becomes 500.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequestError extends HttpError {
+  constructor(message = 'Bad request', code = 'BadRequest') {
+    super(400, code, message);
+  }
+}
+
+export class UnauthorizedError extends HttpError {
+  constructor(message = 'Unauthorized', code = 'Unauthorized') {
+    super(401, code, message);
+  }
+}
+
+export class ForbiddenError extends HttpError {
+  constructor(message = 'Forbidden', code = 'Forbidden') {
+    super(403, code, message);
+  }
+}
+
+export class NotFoundError extends HttpError {
+  constructor(message = 'Not found', code = 'NotFound') {
+    super(404, code, message);
+  }
+}
+
+export class ConflictError extends HttpError {
+  constructor(message = 'Conflict', code = 'Conflict') {
+    super(409, code, message);
+  }
+}
+
+export class PayloadTooLargeError extends HttpError {
+  constructor(message = 'Payload too large', code = 'PayloadTooLarge') {
+    super(413, code, message);
+  }
+}
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+}
+
+/** A JSON response. */
+export function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+}
+
+/**
+ * A route implementation: takes an HTTP API payload 2.0 event (plain or with a JWT authorizer
+ * context, which is a subtype) and returns a structured result.
+ */
+export type HttpRouteHandler<E extends APIGatewayProxyEventV2> = (
+  event: E,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * The one error mapper of the HTTP handlers: an `HttpError` becomes its status with a
+ * `{ code, message }` body; anything else is logged (never the event) and answered with a
+ * generic 500, so no internal detail reaches the caller.
+ */
+export function httpHandler<E extends APIGatewayProxyEventV2>(
+  fn: HttpRouteHandler<E>,
+): HttpRouteHandler<E> {
+  return async (event, context) => {
+    logger.addContext(context);
+    try {
+      return await fn(event, context);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        logger.info('Request rejected', {
+          routeKey: event.routeKey,
+          statusCode: error.statusCode,
+          code: error.code,
+        });
+        return json(error.statusCode, { code: error.code, message: error.message } satisfies ErrorBody);
+      }
+      logger.error('Unhandled error', { routeKey: event.routeKey, error: asError(error) });
+      return json(500, { code: 'InternalError', message: 'Internal error' } satisfies ErrorBody);
+    }
+  };
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,345 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { DatapointLogTable } from '../../infra/constructs/datapoint-log-table';
+import { PipelineHttpApi } from '../../infra/constructs/pipeline-http-api';
+import { createPipelineApp } from '../../infra/pipeline-app';
+import type { DevicePipelineStack } from '../../infra/pipeline-stack';
+import { ADMIN_GROUP, OEM_CLAIM } from '../../lambdas/shared/auth';
+
+const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
+type Resource = { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string };
+
+function logicalId(construct: IConstruct): string {
+  const child = construct.node.defaultChild;
+  if (!child) throw new Error(`${construct.node.path} has no default child`);
+  return Stack.of(construct).getLogicalId(child as CfnElement);
+}
+
+describe('DevicePipelineStack', () => {
+  let stack: DevicePipelineStack;
+  let template: Template;
+  let resources: Record<string, Resource>;
+
+  beforeAll(() => {
+    ({ stack } = createPipelineApp({ context: SKIP_BUNDLING }));
+    template = Template.fromStack(stack);
+    resources = (template.toJSON() as { Resources: Record<string, Resource> }).Resources;
+  });
+
+  const propsOf = (id: string): Record<string, unknown> => {
+    const resource = resources[id];
+    if (!resource) throw new Error(`no resource ${id}`);
+    return resource.Properties ?? {};
+  };
+
+  describe('device event stream', () => {
+    it('is provisioned, KMS-encrypted with the AWS-managed key, 24 h retention, 2 shards', () => {
+      template.resourceCountIs('AWS::Kinesis::Stream', 1);
+      template.hasResourceProperties('AWS::Kinesis::Stream', {
+        ShardCount: 2,
+        RetentionPeriodHours: 24,
+        StreamModeDetails: { StreamMode: 'PROVISIONED' },
+        StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+      });
+    });
+
+    it('takes the shard count from context, also as a CLI string', () => {
+      for (const [value, expected] of [
+        [4, 4],
+        ['3', 3],
+      ] as const) {
+        const { stack: s } = createPipelineApp({ context: { ...SKIP_BUNDLING, eventStreamShardCount: value } });
+        Template.fromStack(s).hasResourceProperties('AWS::Kinesis::Stream', { ShardCount: expected });
+      }
+    });
+
+    it('rejects a shard count that is not a positive integer', () => {
+      expect(() => createPipelineApp({ context: { ...SKIP_BUNDLING, eventStreamShardCount: '0' } })).toThrow(
+        /eventStreamShardCount/,
+      );
+      expect(() => createPipelineApp({ context: { ...SKIP_BUNDLING, eventStreamShardCount: 'two' } })).toThrow(
+        /eventStreamShardCount/,
+      );
+    });
+  });
+
+  describe('export bucket', () => {
+    it('blocks public access, is SSE-S3 encrypted, expires files after 365 days, logs access', () => {
+      const bucketId = logicalId(stack.exportBucket.bucket);
+      expect(propsOf(bucketId)).toMatchObject({
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        LifecycleConfiguration: {
+          Rules: [
+            expect.objectContaining({
+              Status: 'Enabled',
+              ExpirationInDays: 365,
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+            }),
+          ],
+        },
+        LoggingConfiguration: { DestinationBucketName: { Ref: logicalId(stack.exportBucket.accessLogBucket) } },
+      });
+      expect(resources[bucketId]?.DeletionPolicy).toBe('Retain');
+    });
+
+    it('denies every request without TLS', () => {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: logicalId(stack.exportBucket.bucket) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Principal: { AWS: '*' },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('keeps its access logs in a private, encrypted, TLS-only bucket with an expiry', () => {
+      const logBucketId = logicalId(stack.exportBucket.accessLogBucket);
+      expect(propsOf(logBucketId)).toMatchObject({
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 90 })] },
+      });
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: logBucketId },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' } }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('datapoint log table', () => {
+    it('is one on-demand table with pk/sk, PITR, TTL on expiresAt, AWS-managed encryption', () => {
+      template.resourceCountIs('AWS::DynamoDB::Table', 1);
+      template.hasResource('AWS::DynamoDB::Table', {
+        DeletionPolicy: 'Retain',
+        Properties: {
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+          SSESpecification: { SSEEnabled: true },
+          GlobalSecondaryIndexes: Match.absent(),
+        },
+      });
+      expect(DatapointLogTable.ttlAttribute).toBe('expiresAt');
+    });
+  });
+
+  describe('HTTP API', () => {
+    it('authorizes with a JWT authorizer trusting the user pool and its client', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+        AuthorizerType: 'JWT',
+        IdentitySource: ['$request.header.Authorization'],
+        JwtConfiguration: {
+          Audience: [{ Ref: logicalId(stack.api.userPoolClient) }],
+          Issuer: {
+            'Fn::Join': ['', ['https://cognito-idp.us-east-1.amazonaws.com/', { Ref: logicalId(stack.api.userPool) }]],
+          },
+        },
+      });
+    });
+
+    it('serves GET /health without a token and GET /me with the JWT authorizer, nothing else', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: 'GET /health',
+        AuthorizationType: 'NONE',
+        AuthorizerId: Match.absent(),
+      });
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: 'GET /me',
+        AuthorizationType: 'JWT',
+        AuthorizerId: { Ref: Match.stringLikeRegexp('CognitoAuthorizer') },
+      });
+    });
+
+    it('uses Lambda proxy integrations with payload format 2.0', () => {
+      template.allResourcesProperties('AWS::ApiGatewayV2::Integration', {
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+      });
+    });
+
+    it('has a default stage with access logs and throttling', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        AutoDeploy: true,
+        AccessLogSettings: {
+          DestinationArn: { 'Fn::GetAtt': [logicalId(stack.api.accessLogGroup), 'Arn'] },
+          Format: Match.stringLikeRegexp('\\$context\\.requestId'),
+        },
+        DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      });
+    });
+
+    it('has an admin-created user pool with an immutable oem_id, an oem-admin group and a public SRP client', () => {
+      template.hasResourceProperties('AWS::Cognito::UserPool', {
+        AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+        Schema: Match.arrayWith([Match.objectLike({ Name: 'oem_id', Mutable: false, AttributeDataType: 'String' })]),
+        Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true }) },
+        AccountRecoverySetting: { RecoveryMechanisms: [{ Name: 'verified_email', Priority: 1 }] },
+      });
+      template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'oem-admin' });
+      template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+        GenerateSecret: false,
+        ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_SRP_AUTH']),
+        AllowedOAuthFlows: Match.absent(),
+        WriteAttributes: Match.not(Match.arrayWith(['custom:oem_id'])),
+      });
+    });
+
+    it('agrees with the handlers on the admin group and the OEM claim', () => {
+      expect(PipelineHttpApi.adminGroup).toBe(ADMIN_GROUP);
+      expect(PipelineHttpApi.oemClaim).toBe(OEM_CLAIM);
+    });
+  });
+
+  describe('Lambda functions', () => {
+    it('all run Node.js 24 on arm64 with a one-month log group, Powertools settings and source maps', () => {
+      const functions = template.findResources('AWS::Lambda::Function');
+      expect(Object.keys(functions)).toHaveLength(2);
+      for (const fn of Object.values(functions) as Resource[]) {
+        expect(fn.Properties).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          Handler: 'index.handler',
+          Environment: {
+            Variables: {
+              POWERTOOLS_SERVICE_NAME: expect.any(String),
+              POWERTOOLS_LOG_LEVEL: 'INFO',
+              POWERTOOLS_LOGGER_LOG_EVENT: 'false',
+              NODE_OPTIONS: '--enable-source-maps',
+            },
+          },
+        });
+        const logGroupRef = (fn.Properties?.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+        expect(resources[logGroupRef]).toMatchObject({
+          Type: 'AWS::Logs::LogGroup',
+          Properties: { RetentionInDays: 30 },
+          DeletionPolicy: 'Delete',
+        });
+      }
+    });
+
+    it('take the log level from context', () => {
+      const { stack: s } = createPipelineApp({ context: { ...SKIP_BUNDLING, logLevel: 'DEBUG' } });
+      Template.fromStack(s).allResourcesProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ POWERTOOLS_LOG_LEVEL: 'DEBUG' }) },
+      });
+    });
+
+    it('have roles without managed policies that may only write their own logs', () => {
+      template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+      template.allResourcesProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('LogGroup'), 'Arn'] },
+            },
+          ],
+        },
+      });
+    });
+  });
+
+  it('outputs what the local cloud and the integration tests look up', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual(
+      [
+        'ApiUrl',
+        'DatapointLogTableName',
+        'EventStreamArn',
+        'EventStreamName',
+        'ExportBucketName',
+        'UserPoolClientId',
+        'UserPoolId',
+      ].sort(),
+    );
+    template.hasOutput('ApiUrl', { Value: { 'Fn::GetAtt': [logicalId(stack.api.httpApi), 'ApiEndpoint'] } });
+    template.hasOutput('EventStreamName', { Value: { Ref: logicalId(stack.eventStream.stream) } });
+    template.hasOutput('EventStreamArn', { Value: { 'Fn::GetAtt': [logicalId(stack.eventStream.stream), 'Arn'] } });
+    template.hasOutput('ExportBucketName', { Value: { Ref: logicalId(stack.exportBucket.bucket) } });
+    template.hasOutput('DatapointLogTableName', { Value: { Ref: logicalId(stack.datapointLogs.table) } });
+    template.hasOutput('UserPoolId', { Value: { Ref: logicalId(stack.api.userPool) } });
+    template.hasOutput('UserPoolClientId', { Value: { Ref: logicalId(stack.api.userPoolClient) } });
+  });
+});
+
+describe('cdk-nag AwsSolutions checks', () => {
+  let outdir: string;
+
+  beforeEach(() => {
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-nag-'));
+  });
+  afterEach(() => {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  });
+
+  function reportViolations(dir: string): unknown[] {
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; violations: unknown[] }[];
+    };
+    return report.pluginReports.filter((r) => r.pluginName === 'AwsSolutions').flatMap((r) => r.violations);
+  }
+
+  it('synthesizes with no unacknowledged error or warning', () => {
+    const { app } = createPipelineApp({ outdir, context: SKIP_BUNDLING });
+    expect(() => app.synth()).not.toThrow();
+    expect(reportViolations(outdir)).toEqual([]);
+    // Warnings do not fail synthesis, so ask the pack directly as well.
+    expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
+  });
+
+  it('fails synthesis on an unacknowledged finding (so `cdk synth` fails too)', () => {
+    const { app, stack } = createPipelineApp({ outdir, context: SKIP_BUNDLING });
+    new Bucket(stack, 'UnloggedBucket');
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+    expect(reportViolations(outdir)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ ruleName: 'AwsSolutions-S1', severity: 'error' })]),
+    );
+  });
+
+  it('fails synthesis on an unacknowledged warning too', () => {
+    const { app, stack } = createPipelineApp({ outdir, context: SKIP_BUNDLING });
+    new Table(stack, 'TableWithoutPitr', { partitionKey: { name: 'id', type: AttributeType.STRING } });
+    expect(() => app.synth()).toThrow(/AwsSolutions-DDB3/);
+  });
+});
