@@ -22,7 +22,8 @@ let bucket: string;
 let streamName: string;
 
 beforeAll(async () => {
-  cloud = await startTestCloud({ buildApp: createProbeApp, ttlSweepIntervalMs: 200 });
+  // Context reaches the synth as `npm start -- --context key=value` passes it: as strings.
+  cloud = await startTestCloud({ buildApp: createProbeApp, ttlSweepIntervalMs: 200, context: { eventStreamShardCount: '3' } });
   // Plain SDK clients, as a user would configure them: no special HTTP handler, default checksums.
   const config = { region: cloud.region, endpoint: cloud.edgeUrl, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
   s3 = new S3Client({ ...config, forcePathStyle: true });
@@ -52,10 +53,10 @@ describe('outputs', () => {
 });
 
 describe('edge endpoint', () => {
-  it('serves Kinesis to the default SDK client, which speaks HTTP/2', async () => {
+  it('serves Kinesis to the default SDK client, which speaks HTTP/2, with the stream the synth context asked for', async () => {
     const { StreamDescriptionSummary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
     expect(StreamDescriptionSummary?.StreamStatus).toBe('ACTIVE');
-    expect(StreamDescriptionSummary?.OpenShardCount).toBe(2);
+    expect(StreamDescriptionSummary?.OpenShardCount).toBe(3);
   });
 
   it('accepts the bucket lifecycle configuration from the template (365-day expiry)', async () => {
