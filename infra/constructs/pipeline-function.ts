@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
@@ -83,6 +83,7 @@ export class PipelineFunction extends NodejsFunction {
         // Bundle the SDK v3 clients: we pin exact versions instead of using the runtime's copy.
         externalModules: [],
         forceDockerBundling: false,
+        logLevel: LogLevel.WARNING,
       },
     });
   }

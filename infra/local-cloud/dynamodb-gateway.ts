@@ -8,22 +8,31 @@ interface TtlSetting {
   enabled: boolean;
 }
 
+/** What dynalite does not keep about a table. */
+interface TableSettings {
+  ttl?: TtlSetting;
+  pointInTimeRecovery?: boolean;
+}
+
+const JSON_10 = { 'content-type': 'application/x-amz-json-1.0' };
+
 /**
  * DynamoDB in front of dynalite, adding what dynalite lacks: the TTL API (`UpdateTimeToLive`,
- * `DescribeTimeToLive`) and a sweeper that deletes expired items, as DynamoDB does (late, in the
- * background: readers must still filter expired items themselves).
+ * `DescribeTimeToLive`) with a sweeper that deletes expired items, as DynamoDB does (late, in the
+ * background: readers must still filter expired items themselves), and the point-in-time recovery
+ * setting (`UpdateContinuousBackups`, `DescribeContinuousBackups`; no backups are taken).
  */
 export class DynamoDbGateway {
-  private readonly ttl: Record<string, TtlSetting>;
+  private readonly tables: Record<string, TableSettings>;
   private readonly client: DynamoDBClient;
   private sweeping: Promise<void> | undefined;
 
   constructor(
     private readonly dynalitePort: number,
-    private readonly ttlFile: string,
+    private readonly stateFile: string,
     private readonly log: (message: string) => void,
   ) {
-    this.ttl = loadJson(ttlFile);
+    this.tables = loadJson(stateFile);
     this.client = new DynamoDBClient({
       endpoint: `http://127.0.0.1:${dynalitePort}`,
       region: 'us-east-1',
@@ -32,47 +41,55 @@ export class DynamoDbGateway {
   }
 
   readonly handle = async (request: BufferedRequest): Promise<LocalResponse> => {
-    const operation = request.headers['x-amz-target']?.split('.')[1];
-    if (operation === 'UpdateTimeToLive' || operation === 'DescribeTimeToLive') {
-      const input = JSON.parse(request.body.toString('utf8') || '{}') as {
-        TableName?: string;
-        TimeToLiveSpecification?: { Enabled?: boolean; AttributeName?: string };
-      };
-      const table = input.TableName ?? '';
-      const described = await forward(this.dynalitePort, {
-        ...request,
-        headers: { ...request.headers, 'x-amz-target': 'DynamoDB_20120810.DescribeTable' },
-        body: Buffer.from(JSON.stringify({ TableName: table })),
-      });
-      if (described.status !== 200) return described;
-      if (operation === 'DescribeTimeToLive') {
-        const setting = this.ttl[table];
+    const operation = request.headers['x-amz-target']?.split('.')[1] ?? '';
+    if (!SETTINGS_OPERATIONS.has(operation)) {
+      const response = await forward(this.dynalitePort, request);
+      if (operation === 'DeleteTable' && response.status === 200) {
+        delete this.tables[(JSON.parse(request.body.toString('utf8')) as { TableName: string }).TableName];
+        await this.persist();
+      }
+      return response;
+    }
+    const input = JSON.parse(request.body.toString('utf8') || '{}') as {
+      TableName?: string;
+      TimeToLiveSpecification?: { Enabled?: boolean; AttributeName?: string };
+      PointInTimeRecoverySpecification?: { PointInTimeRecoveryEnabled?: boolean };
+    };
+    const table = input.TableName ?? '';
+    const described = await forward(this.dynalitePort, {
+      ...request,
+      headers: { ...request.headers, 'x-amz-target': 'DynamoDB_20120810.DescribeTable' },
+      body: Buffer.from(JSON.stringify({ TableName: table })),
+    });
+    if (described.status !== 200) return described;
+    const settings = (this.tables[table] ??= {});
+    switch (operation) {
+      case 'DescribeTimeToLive':
         return json(200, {
-          TimeToLiveDescription: setting?.enabled
-            ? { TimeToLiveStatus: 'ENABLED', AttributeName: setting.attributeName }
+          TimeToLiveDescription: settings.ttl?.enabled
+            ? { TimeToLiveStatus: 'ENABLED', AttributeName: settings.ttl.attributeName }
             : { TimeToLiveStatus: 'DISABLED' },
-        }, { 'content-type': 'application/x-amz-json-1.0' });
+        }, JSON_10);
+      case 'UpdateTimeToLive': {
+        const spec = input.TimeToLiveSpecification;
+        if (!spec?.AttributeName || typeof spec.Enabled !== 'boolean') {
+          return validationError('TimeToLiveSpecification needs Enabled and AttributeName');
+        }
+        settings.ttl = { attributeName: spec.AttributeName, enabled: spec.Enabled };
+        await this.persist();
+        return json(200, { TimeToLiveSpecification: spec }, JSON_10);
       }
-      const spec = input.TimeToLiveSpecification;
-      if (!spec?.AttributeName || typeof spec.Enabled !== 'boolean') {
-        return json(400, { __type: 'com.amazon.coral.validate#ValidationException', message: 'TimeToLiveSpecification needs Enabled and AttributeName' });
+      case 'UpdateContinuousBackups': {
+        const enabled = input.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled;
+        if (typeof enabled !== 'boolean') return validationError('PointInTimeRecoverySpecification needs PointInTimeRecoveryEnabled');
+        settings.pointInTimeRecovery = enabled;
+        await this.persist();
+        return json(200, continuousBackups(enabled), JSON_10);
       }
-      await this.setTtl(table, { attributeName: spec.AttributeName, enabled: spec.Enabled });
-      return json(200, { TimeToLiveSpecification: spec }, { 'content-type': 'application/x-amz-json-1.0' });
+      default:
+        return json(200, continuousBackups(settings.pointInTimeRecovery ?? false), JSON_10);
     }
-    const response = await forward(this.dynalitePort, request);
-    if (operation === 'DeleteTable' && response.status === 200) {
-      const table = (JSON.parse(request.body.toString('utf8')) as { TableName: string }).TableName;
-      delete this.ttl[table];
-      await this.persist();
-    }
-    return response;
   };
-
-  async setTtl(table: string, setting: TtlSetting): Promise<void> {
-    this.ttl[table] = setting;
-    await this.persist();
-  }
 
   /** Deletes every item whose TTL attribute (epoch seconds) is in the past. Returns how many. */
   sweep(nowSeconds = Math.floor(Date.now() / 1000)): Promise<number> {
@@ -83,8 +100,8 @@ export class DynamoDbGateway {
 
   private async sweepOnce(nowSeconds: number): Promise<number> {
     let deleted = 0;
-    for (const [table, setting] of Object.entries(this.ttl)) {
-      if (!setting.enabled) continue;
+    for (const [table, { ttl: setting }] of Object.entries(this.tables)) {
+      if (!setting?.enabled) continue;
       const { Table } = await this.client.send(new DescribeTableCommand({ TableName: table })).catch(() => ({ Table: undefined }));
       const keyNames = Table?.KeySchema?.map((k) => k.AttributeName!) ?? [];
       if (keyNames.length === 0) continue;
@@ -114,12 +131,30 @@ export class DynamoDbGateway {
   }
 
   private persist(): Promise<void> {
-    return writeFile(this.ttlFile, JSON.stringify(this.ttl, null, 2));
+    return writeFile(this.stateFile, JSON.stringify(this.tables, null, 2));
   }
 
   close(): void {
     this.client.destroy();
   }
+}
+
+const SETTINGS_OPERATIONS = new Set(['UpdateTimeToLive', 'DescribeTimeToLive', 'UpdateContinuousBackups', 'DescribeContinuousBackups']);
+
+function validationError(message: string): LocalResponse {
+  return json(400, { __type: 'com.amazon.coral.validate#ValidationException', message }, JSON_10);
+}
+
+function continuousBackups(enabled: boolean): unknown {
+  const now = Date.now() / 1000;
+  return {
+    ContinuousBackupsDescription: {
+      ContinuousBackupsStatus: 'ENABLED',
+      PointInTimeRecoveryDescription: enabled
+        ? { PointInTimeRecoveryStatus: 'ENABLED', EarliestRestorableDateTime: now, LatestRestorableDateTime: now, RecoveryPeriodInDays: 35 }
+        : { PointInTimeRecoveryStatus: 'DISABLED' },
+    },
+  };
 }
 
 function loadJson<T extends object>(file: string): Record<string, T> {

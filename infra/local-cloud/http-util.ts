@@ -50,7 +50,7 @@ export function sendResponse(res: ServerResponse, response: LocalResponse): void
     if (!CONNECTION_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
   }
   const body = response.body ?? '';
-  headers['content-length'] = String(Buffer.byteLength(body));
+  if (headers['content-length'] === undefined || Buffer.byteLength(body) > 0) headers['content-length'] = String(Buffer.byteLength(body));
   (res as http.ServerResponse).writeHead(response.status, headers);
   (res as http.ServerResponse).end(body);
 }
@@ -68,7 +68,8 @@ export function forward(port: number, request: BufferedRequest): Promise<LocalRe
         answer.on('end', () => {
           const out: Record<string, string | string[]> = {};
           for (const [k, v] of Object.entries(answer.headers)) if (v !== undefined) out[k] = v;
-          delete out['content-length'];
+          // The body is re-sent whole; a HEAD answer keeps the length of what a GET would send.
+          if (request.method !== 'HEAD') delete out['content-length'];
           resolve({ status: answer.statusCode ?? 502, headers: out, body: Buffer.concat(chunks) });
         });
         answer.on('error', reject);

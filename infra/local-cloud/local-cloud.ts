@@ -1,8 +1,8 @@
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateTableCommand, DynamoDBClient, UpdateContinuousBackupsCommand, UpdateTimeToLiveCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, StartStreamEncryptionCommand } from '@aws-sdk/client-kinesis';
 import {
   CreateBucketCommand, PutBucketEncryptionCommand, PutBucketLifecycleConfigurationCommand, PutBucketPolicyCommand,
-  PutPublicAccessBlockCommand, S3Client, type LifecycleRule, type ServerSideEncryptionConfiguration,
+  PutPublicAccessBlockCommand, S3Client, type LifecycleRule, type ServerSideEncryption, type ServerSideEncryptionConfiguration,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { App } from 'aws-cdk-lib';
@@ -17,7 +17,8 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { DynamoDbGateway } from './dynamodb-gateway';
 import { startEdge, type EdgeEndpoint } from './edge';
-import { forward, listen, type BufferedRequest } from './http-util';
+import { listen } from './http-util';
+import { KinesisGateway } from './kinesis-gateway';
 import { LocalHttpApi, type HttpRoute, type JwtAuthorizerSettings } from './http-api';
 import { KinesisEventSourceMapping, type KinesisMappingSettings } from './kinesis-mapping';
 import { LambdaFunctionRuntime, type LambdaFunctionDefinition } from './lambda-runtime';
@@ -111,11 +112,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     cleanups.push(() => emulators.close());
 
     const s3 = new S3Gateway(emulators.s3Port, path.join(dataDir, 's3-config'));
-    const dynamodb = new DynamoDbGateway(emulators.dynamodbPort, path.join(dataDir, 'state', 'dynamodb-ttl.json'), log);
+    const dynamodb = new DynamoDbGateway(emulators.dynamodbPort, path.join(dataDir, 'state', 'dynamodb-tables.json'), log);
     cleanups.push(() => dynamodb.close());
-    const kinesisPassThrough = (request: BufferedRequest) => forward(emulators.kinesisPort, request);
+    const kinesis = new KinesisGateway(emulators.kinesisPort, path.join(dataDir, 'state', 'kinesis-encryption.json'));
     const edgePort = options.edgePort ?? 4566;
-    const edge: EdgeEndpoint = await startEdge(edgePort, { s3: s3.handle, dynamodb: dynamodb.handle, kinesis: kinesisPassThrough }, log).catch(
+    const edge: EdgeEndpoint = await startEdge(edgePort, { s3: s3.handle, dynamodb: dynamodb.handle, kinesis: kinesis.handle }, log).catch(
       (e: NodeJS.ErrnoException) => {
         throw portError(e, edgePort, 'EDGE_PORT');
       },
@@ -132,7 +133,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       dynamoClient.destroy();
     });
 
-    await provisionStreams(stack, kinesisClient);
+    const edgeKinesis = new KinesisClient({ ...clientConfig, requestHandler: new NodeHttpHandler() });
+    cleanups.push(() => edgeKinesis.destroy());
+    await provisionStreams(stack, edgeKinesis);
     await provisionTables(stack, dynamoClient);
     await provisionBuckets(stack, s3Client);
 
@@ -169,12 +172,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     sweeper.unref();
     cleanups.push(() => clearInterval(sweeper));
 
-    const outputs: Record<string, string> = {};
-    for (const [id, output] of Object.entries(template.Outputs ?? {})) outputs[id] = stack.resolveString(output.Value);
-    outputs.AwsEndpoint = edge.url;
-    outputs.Region = region;
-    // Flat keys for scripts, and the stack-keyed shape `cdk deploy --outputs-file` writes.
-    await writeFile(path.join(dataDir, 'outputs.json'), `${JSON.stringify({ ...outputs, [stackName]: outputs }, null, 2)}\n`);
+    const stackOutputs: Record<string, string> = {};
+    for (const [id, output] of Object.entries(template.Outputs ?? {})) stackOutputs[id] = stack.resolveString(output.Value);
+    const outputs = { ...stackOutputs, AwsEndpoint: edge.url, Region: region };
+    // Flat keys for scripts, plus the stack-keyed shape `cdk deploy --outputs-file` writes.
+    await writeFile(path.join(dataDir, 'outputs.json'), `${JSON.stringify({ ...outputs, [stackName]: stackOutputs }, null, 2)}\n`);
 
     return {
       outputs, edgeUrl: edge.url, apiUrl, region, dataDir, stack, issuer, functions, s3,
@@ -240,7 +242,7 @@ function isAlreadyThere(error: unknown): boolean {
 async function provisionStreams(stack: DeployedStack, kinesis: KinesisClient): Promise<void> {
   for (const [id, resource] of stack.resourcesOfType('AWS::Kinesis::Stream')) {
     const name = stack.ref(id);
-    const props = stack.resolve(resource.Properties ?? {}) as { ShardCount?: number };
+    const props = stack.resolve(resource.Properties ?? {}) as { ShardCount?: number; StreamEncryption?: { EncryptionType: 'KMS'; KeyId: string } };
     await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: props.ShardCount ?? 1 })).catch((e: unknown) => {
       if (!isAlreadyThere(e)) throw e;
     });
@@ -250,6 +252,9 @@ async function provisionStreams(stack: DeployedStack, kinesis: KinesisClient): P
       if (i > 100) throw new Error(`stream ${name} did not become active`);
       await new Promise((r) => setTimeout(r, 20));
     }
+    if (props.StreamEncryption) {
+      await kinesis.send(new StartStreamEncryptionCommand({ StreamName: name, ...props.StreamEncryption }));
+    }
   }
 }
 
@@ -257,6 +262,7 @@ async function provisionTables(stack: DeployedStack, dynamodb: DynamoDBClient): 
   for (const [id, resource] of stack.resourcesOfType('AWS::DynamoDB::Table')) {
     const props = stack.resolve(resource.Properties ?? {}) as Partial<CreateTableCommandInput> & {
       TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean };
+      PointInTimeRecoverySpecification?: { PointInTimeRecoveryEnabled: boolean };
     };
     const input: CreateTableCommandInput = {
       TableName: stack.ref(id),
@@ -272,6 +278,9 @@ async function provisionTables(stack: DeployedStack, dynamodb: DynamoDBClient): 
     });
     if (props.TimeToLiveSpecification?.Enabled) {
       await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: input.TableName, TimeToLiveSpecification: props.TimeToLiveSpecification }));
+    }
+    if (props.PointInTimeRecoverySpecification) {
+      await dynamodb.send(new UpdateContinuousBackupsCommand({ TableName: input.TableName, PointInTimeRecoverySpecification: props.PointInTimeRecoverySpecification }));
     }
   }
 }
@@ -297,12 +306,27 @@ export function lifecycleRulesFromTemplate(rules: CfnLifecycleRule[]): Lifecycle
   }));
 }
 
+interface CfnEncryptionRule {
+  ServerSideEncryptionByDefault?: { SSEAlgorithm: ServerSideEncryption; KMSMasterKeyID?: string };
+  BucketKeyEnabled?: boolean;
+}
+
+/** CloudFormation's bucket encryption rules → the S3 API's configuration. */
+export function encryptionFromTemplate(rules: CfnEncryptionRule[]): ServerSideEncryptionConfiguration {
+  return {
+    Rules: rules.map((rule) => ({
+      ...(rule.ServerSideEncryptionByDefault ? { ApplyServerSideEncryptionByDefault: rule.ServerSideEncryptionByDefault } : {}),
+      ...(rule.BucketKeyEnabled !== undefined ? { BucketKeyEnabled: rule.BucketKeyEnabled } : {}),
+    })),
+  };
+}
+
 async function provisionBuckets(stack: DeployedStack, s3: S3Client): Promise<void> {
   for (const [id, resource] of stack.resourcesOfType('AWS::S3::Bucket')) {
     const Bucket = stack.ref(id);
     const props = stack.resolve(resource.Properties ?? {}) as {
       LifecycleConfiguration?: { Rules: CfnLifecycleRule[] };
-      BucketEncryption?: ServerSideEncryptionConfiguration;
+      BucketEncryption?: { ServerSideEncryptionConfiguration: CfnEncryptionRule[] };
       PublicAccessBlockConfiguration?: Record<string, boolean>;
     };
     await s3.send(new CreateBucketCommand({ Bucket })).catch((e: unknown) => {
@@ -312,7 +336,7 @@ async function provisionBuckets(stack: DeployedStack, s3: S3Client): Promise<voi
       await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: lifecycleRulesFromTemplate(props.LifecycleConfiguration.Rules) } }));
     }
     if (props.BucketEncryption) {
-      await s3.send(new PutBucketEncryptionCommand({ Bucket, ServerSideEncryptionConfiguration: props.BucketEncryption }));
+      await s3.send(new PutBucketEncryptionCommand({ Bucket, ServerSideEncryptionConfiguration: encryptionFromTemplate(props.BucketEncryption.ServerSideEncryptionConfiguration) }));
     }
     if (props.PublicAccessBlockConfiguration) {
       await s3.send(new PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: props.PublicAccessBlockConfiguration }));

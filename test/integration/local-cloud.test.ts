@@ -1,7 +1,7 @@
-import { DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeContinuousBackupsCommand, DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import {
-  GetBucketLifecycleConfigurationCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  GetBucketEncryptionCommand, GetBucketLifecycleConfigurationCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -48,7 +48,8 @@ describe('outputs', () => {
     }
     expect(written.ApiUrl).toBe(cloud.apiUrl);
     expect(written.AwsEndpoint).toBe(cloud.edgeUrl);
-    expect(written.DevicePipeline).toEqual(cloud.outputs);
+    const { AwsEndpoint: _endpoint, Region: _region, ...stackOutputs } = cloud.outputs;
+    expect(written.DevicePipeline).toEqual(stackOutputs);
   });
 });
 
@@ -57,6 +58,14 @@ describe('edge endpoint', () => {
     const { StreamDescriptionSummary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
     expect(StreamDescriptionSummary?.StreamStatus).toBe('ACTIVE');
     expect(StreamDescriptionSummary?.OpenShardCount).toBe(3);
+    expect(StreamDescriptionSummary).toMatchObject({ EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
+  });
+
+  it('keeps the table and bucket settings of the template: point-in-time recovery, bucket encryption', async () => {
+    const { ContinuousBackupsDescription } = await dynamodb.send(new DescribeContinuousBackupsCommand({ TableName: cloud.outputs.DatapointLogTableName! }));
+    expect(ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus).toBe('ENABLED');
+    const { ServerSideEncryptionConfiguration } = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
+    expect(ServerSideEncryptionConfiguration?.Rules).toEqual([{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }]);
   });
 
   it('accepts the bucket lifecycle configuration from the template (365-day expiry)', async () => {
@@ -70,6 +79,8 @@ describe('edge endpoint', () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     expect(await got.Body!.transformToString()).toBe(body);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    expect(head.ContentLength).toBe(Buffer.byteLength(body));
   });
 
   it('answers a conditional create (If-None-Match: *) of an existing key with 412 and keeps the first object', async () => {
