@@ -358,6 +358,8 @@ function createFunctions(stack: DeployedStack, assemblyDir: string, edgeUrl: str
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs_local',
     AWS_EC2_METADATA_DISABLED: 'true',
+    // Functions run on Node.js 24 in AWS; the SDK's warning about an older local Node does not apply to them.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   for (const [id, resource] of stack.resourcesOfType('AWS::Lambda::Function')) {
     const props = resource.Properties ?? {};
