@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
@@ -12,6 +12,8 @@ import {
 import { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { integerContext } from '../context';
+import { acknowledgeWildcardResource } from '../nag';
 
 /** Shard count when the `eventStreamShardCount` context value is not given. */
 export const DEFAULT_SHARD_COUNT = 2;
@@ -101,39 +103,18 @@ class FailedBatchBucket implements IEventSourceDlq {
     this.bucket.encryptionKey?.grant(targetHandler, 'kms:GenerateDataKey');
 
     // Lambda chooses the object keys of failure records, so the object ARN needs a wildcard.
-    const finding = nagResourceFinding(Stack.of(targetHandler).resolve(objects));
-    if (finding && targetHandler.role) {
-      Validations.of(targetHandler.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${finding}]`,
-        reason:
-          'Lambda names the objects of failed-batch records itself (aws/lambda/<mapping>/<shard>/…), ' +
+    if (targetHandler.role) {
+      acknowledgeWildcardResource(
+        targetHandler.role,
+        objects,
+        'Lambda names the objects of failed-batch records itself (aws/lambda/<mapping>/<shard>/…), ' +
           'so the on-failure destination needs s3:PutObject on every key of that bucket.',
-      });
+      );
     }
     return { destination: this.bucket.bucketArn };
   }
 }
 
-/** How cdk-nag spells `<bucket ARN>/*` in an IAM5 finding, for a bucket of this app. */
-function nagResourceFinding(resolved: unknown): string | undefined {
-  if (typeof resolved === 'string') return resolved;
-  const join = (resolved as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join'];
-  if (!join) return undefined;
-  const parts = join[1].map((part) => {
-    if (typeof part === 'string') return part;
-    const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-    return getAtt ? `<${getAtt[0]}.${getAtt[1]}>` : undefined;
-  });
-  return parts.every((p): p is string => p !== undefined) ? parts.join(join[0]) : undefined;
-}
-
 function shardCountFromContext(scope: Construct): number {
-  // CLI context (`-c eventStreamShardCount=4`) arrives as a string.
-  const raw: unknown = scope.node.tryGetContext('eventStreamShardCount');
-  if (raw === undefined) return DEFAULT_SHARD_COUNT;
-  const count = typeof raw === 'string' ? Number(raw) : raw;
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
-    throw new Error(`Context eventStreamShardCount must be a positive integer, got ${JSON.stringify(raw)}`);
-  }
-  return count;
+  return integerContext(scope, 'eventStreamShardCount', DEFAULT_SHARD_COUNT, 1, 500);
 }

@@ -84,6 +84,8 @@ export class PipelineFunction extends NodejsFunction {
         externalModules: [],
         forceDockerBundling: false,
         logLevel: LogLevel.WARNING,
+        // ES module builds of the SDK and zod tree-shake far better than their CommonJS builds.
+        mainFields: ['module', 'main'],
       },
     });
   }

@@ -1,0 +1,221 @@
+import { decodeEvent, type DeviceEvent, type EventType } from '../shared/device-events';
+import { csvFile, csvRow, eventTime } from './csv';
+
+/** One Kinesis record as the exporter needs it. */
+export interface StreamRecord {
+  shardId: string;
+  sequenceNumber: string;
+  partitionKey: string;
+  data: Buffer;
+  /** Approximate arrival time, epoch ms. */
+  arrivalMs: number;
+}
+
+/** The storage the exporter writes to (S3 in production, a fake in unit tests). */
+export interface ExportStore {
+  /** Creates `key` only when no object has it (S3 `If-None-Match: *`). */
+  createIfAbsent(key: string, body: string, contentType: string): Promise<'created' | 'exists'>;
+  put(key: string, body: string, contentType: string): Promise<void>;
+  getText(key: string): Promise<string | undefined>;
+  exists(key: string): Promise<boolean>;
+}
+
+export interface ExportOutcome {
+  records: number;
+  invalid: number;
+  /** Rows written to export files. */
+  exported: number;
+  /** Identical events dropped from a file. */
+  duplicates: number;
+  /** Records already in an export file from an earlier delivery. */
+  alreadyExported: number;
+  files: string[];
+  errorFile?: string;
+  /** Lowest sequence number that could not be written: Lambda retries the batch from it. */
+  retryFrom?: string;
+  failures: Array<{ group: string; error: Error }>;
+}
+
+export interface ExportOptions {
+  /** Seconds to move forward when a folder is taken before giving up (default 60). */
+  maxFolderAttempts?: number;
+  /** Groups written at once (default 8). */
+  concurrency?: number;
+  now?: () => Date;
+}
+
+const CSV = 'text/csv; charset=utf-8';
+const JSON_TYPE = 'application/json';
+
+/** Bucket prefixes of the exporter's own objects; OEM ids cannot start with `_`. */
+export const ERROR_PREFIX = '_errors/';
+export const LEDGER_PREFIX = '_exporter/ledger/';
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/** `YYYY-MM-DD-HH:MM:SS` in UTC, the folder name format of the export. */
+export function folderTimestamp(date: Date): string {
+  return `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}-${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
+}
+
+/**
+ * `<oem_id>/<event_type>/<YYYY-MM-DD-HH:MM:SS>/<oem_id>_<event_type>_<YYYYMMDDTHHMMSSZ>.csv`. The file
+ * name is fixed by the folder, so a conditional create of it claims the whole folder.
+ */
+export function exportKey(oemId: string, type: EventType, date: Date): string {
+  const compact = date.toISOString().slice(0, 19).replace(/[-:]/g, '') + 'Z';
+  return `${oemId}/${type}/${folderTimestamp(date)}/${oemId}_${type}_${compact}.csv`;
+}
+
+export function ledgerKey(shardId: string, oemId: string, type: EventType): string {
+  return `${LEDGER_PREFIX}${shardId}/${oemId}/${type}.json`;
+}
+
+/**
+ * Where a group stands: every record of this shard, OEM and type up to `through` is in an export
+ * file. `pending` names the file being written, so a crash between writing it and recording it is
+ * repaired on the next delivery instead of producing a second file.
+ */
+interface Ledger {
+  through?: string;
+  pending?: { key: string; through: string };
+}
+
+const seqGreater = (a: string, b: string) => (a.length !== b.length ? a.length > b.length : a > b);
+const maxSeq = (a: string | undefined, b: string) => (a === undefined || seqGreater(b, a) ? b : a);
+
+interface ValidRecord {
+  record: StreamRecord;
+  event: DeviceEvent;
+  type: EventType;
+}
+
+interface Group {
+  shardId: string;
+  oemId: string;
+  type: EventType;
+  items: ValidRecord[];
+}
+
+/**
+ * Exports one batch: valid events become one CSV per (OEM, type), rows sorted by event time and
+ * duplicates dropped; invalid records go, with their reason, to an error file. Idempotent per
+ * record: a redelivered, split or retried batch adds no second file for records already exported.
+ */
+export async function exportBatch(records: readonly StreamRecord[], store: ExportStore, options: ExportOptions = {}): Promise<ExportOutcome> {
+  const now = options.now ?? (() => new Date());
+  const outcome: ExportOutcome = { records: records.length, invalid: 0, exported: 0, duplicates: 0, alreadyExported: 0, files: [], failures: [] };
+  const invalid: Array<{ record: StreamRecord; reason: string }> = [];
+  const groups = new Map<string, Group>();
+  for (const record of records) {
+    const decoded = decodeEvent(record.data);
+    if (!decoded.ok) {
+      invalid.push({ record, reason: decoded.reason });
+      continue;
+    }
+    const oemId = decoded.event.metadata.oem_id;
+    const id = `${record.shardId}/${oemId}/${decoded.type}`;
+    let group = groups.get(id);
+    if (!group) groups.set(id, (group = { shardId: record.shardId, oemId, type: decoded.type, items: [] }));
+    group.items.push({ record, event: decoded.event, type: decoded.type });
+  }
+  outcome.invalid = invalid.length;
+
+  const failedFrom: string[] = [];
+  if (invalid.length > 0) {
+    try {
+      outcome.errorFile = await writeErrorFile(invalid, store);
+    } catch (error) {
+      outcome.failures.push({ group: ERROR_PREFIX, error: error as Error });
+      failedFrom.push(invalid[0]!.record.sequenceNumber);
+    }
+  }
+
+  const pending = [...groups.values()];
+  const worker = async (): Promise<void> => {
+    for (let group = pending.shift(); group; group = pending.shift()) {
+      try {
+        const result = await exportGroup(group, store, now, options.maxFolderAttempts ?? 60);
+        outcome.exported += result.exported;
+        outcome.duplicates += result.duplicates;
+        outcome.alreadyExported += result.alreadyExported;
+        if (result.file) outcome.files.push(result.file);
+      } catch (error) {
+        outcome.failures.push({ group: `${group.oemId}/${group.type}`, error: error as Error });
+        failedFrom.push(group.items[0]!.record.sequenceNumber);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, pending.length) }, worker));
+
+  if (failedFrom.length > 0) outcome.retryFrom = failedFrom.reduce((a, b) => (seqGreater(a, b) ? b : a));
+  return outcome;
+}
+
+async function exportGroup(group: Group, store: ExportStore, now: () => Date, maxAttempts: number): Promise<{ file?: string; exported: number; duplicates: number; alreadyExported: number }> {
+  const key = ledgerKey(group.shardId, group.oemId, group.type);
+  const stored = await store.getText(key);
+  let ledger: Ledger = stored ? (JSON.parse(stored) as Ledger) : {};
+  let ledgerChanged = false;
+  if (ledger.pending) {
+    const written = await store.exists(ledger.pending.key);
+    ledger = { through: written ? maxSeq(ledger.through, ledger.pending.through) : ledger.through };
+    ledgerChanged = true;
+  }
+  const through = ledger.through;
+  const fresh = through === undefined ? group.items : group.items.filter((item) => seqGreater(item.record.sequenceNumber, through));
+  const alreadyExported = group.items.length - fresh.length;
+  if (fresh.length === 0) {
+    if (ledgerChanged) await store.put(key, JSON.stringify(ledger), JSON_TYPE);
+    return { exported: 0, duplicates: 0, alreadyExported };
+  }
+
+  const sorted = fresh
+    .map((item, order) => ({ item, order, time: Date.parse(eventTime(item.event, item.type)) || item.record.arrivalMs }))
+    .sort((a, b) => a.time - b.time || a.order - b.order);
+  const rows: string[] = [];
+  const seen = new Set<string>();
+  for (const { item } of sorted) {
+    const row = csvRow(item.event, item.type);
+    if (seen.has(row)) continue;
+    seen.add(row);
+    rows.push(row);
+  }
+  const newThrough = fresh.reduce((max, item) => maxSeq(max, item.record.sequenceNumber), fresh[0]!.record.sequenceNumber);
+  const body = csvFile(group.type, rows);
+
+  let at = Math.floor(now().getTime() / 1000) * 1000;
+  for (let attempt = 0; attempt < maxAttempts; attempt++, at += 1000) {
+    const file = exportKey(group.oemId, group.type, new Date(at));
+    await store.put(key, JSON.stringify({ through: ledger.through, pending: { key: file, through: newThrough } } satisfies Ledger), JSON_TYPE);
+    if ((await store.createIfAbsent(file, body, CSV)) === 'created') {
+      await store.put(key, JSON.stringify({ through: newThrough } satisfies Ledger), JSON_TYPE);
+      return { file, exported: rows.length, duplicates: fresh.length - rows.length, alreadyExported };
+    }
+  }
+  throw new Error(`no free export folder for ${group.oemId}/${group.type} within ${maxAttempts} s`);
+}
+
+/**
+ * Invalid records, one JSON line each with the reason and the raw data (base64), under
+ * `_errors/YYYY/MM/DD/<shard>-<first seq>-<last seq>.jsonl`: the same records make the same key,
+ * so a redelivery rewrites the file rather than adding one.
+ */
+async function writeErrorFile(invalid: Array<{ record: StreamRecord; reason: string }>, store: ExportStore): Promise<string> {
+  const first = invalid[0]!.record;
+  const last = invalid[invalid.length - 1]!.record;
+  const day = new Date(first.arrivalMs).toISOString().slice(0, 10).replace(/-/g, '/');
+  const key = `${ERROR_PREFIX}${day}/${first.shardId}-${first.sequenceNumber}-${last.sequenceNumber}.jsonl`;
+  const lines = invalid.map(({ record, reason }) =>
+    JSON.stringify({
+      shardId: record.shardId,
+      sequenceNumber: record.sequenceNumber,
+      partitionKey: record.partitionKey,
+      approximateArrivalTimestamp: new Date(record.arrivalMs).toISOString(),
+      reason,
+      data: record.data.toString('base64'),
+    }),
+  );
+  await store.put(key, `${lines.join('\n')}\n`, 'application/x-ndjson');
+  return key;
+}
