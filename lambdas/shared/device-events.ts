@@ -159,13 +159,21 @@ export function validateEvent(value: unknown): DecodeResult {
   return { ok: true, event: parsed.data, type };
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Decodes a Kinesis record's data (UTF-8 JSON) into a device event, or says why it is not one. */
 export function decodeEvent(data: Buffer): DecodeResult {
+  let text: string;
+  try {
+    text = UTF8.decode(data);
+  } catch {
+    return { ok: false, reason: 'not UTF-8' };
+  }
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data));
+    value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, reason: error instanceof TypeError ? 'not UTF-8' : `not JSON: ${(error as Error).message.slice(0, 200)}` };
+    return { ok: false, reason: `not JSON: ${(error as Error).message.slice(0, 200)}` };
   }
   return validateEvent(value);
 }
