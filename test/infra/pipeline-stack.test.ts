@@ -91,6 +91,8 @@ describe('DevicePipelineStack', () => {
               ExpirationInDays: 365,
               AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
             }),
+            // The exporter's ledger is only needed while a record can still be redelivered.
+            expect.objectContaining({ Status: 'Enabled', Prefix: '_exporter/', ExpirationInDays: 7 }),
           ],
         },
         LoggingConfiguration: { DestinationBucketName: { Ref: logicalId(stack.exportBucket.accessLogBucket) } },
@@ -233,7 +235,7 @@ describe('DevicePipelineStack', () => {
   describe('Lambda functions', () => {
     it('all run Node.js 24 on arm64 with a one-month log group, Powertools settings and source maps', () => {
       const functions = template.findResources('AWS::Lambda::Function');
-      expect(Object.keys(functions)).toHaveLength(2);
+      expect(Object.keys(functions)).toHaveLength(3);
       for (const fn of Object.values(functions) as Resource[]) {
         expect(fn.Properties).toMatchObject({
           Runtime: 'nodejs24.x',
@@ -264,19 +266,70 @@ describe('DevicePipelineStack', () => {
       });
     });
 
-    it('have roles without managed policies that may only write their own logs', () => {
+    it('have roles without managed policies; the HTTP functions may only write their own logs', () => {
       template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
-      template.allResourcesProperties('AWS::IAM::Policy', {
+      const httpPolicies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => !id.startsWith('ExporterFunction'));
+      expect(httpPolicies).toHaveLength(2);
+      for (const [, policy] of httpPolicies) expect(policy).toMatchObject({ Properties: {
         PolicyDocument: {
           Statement: [
             {
               Effect: 'Allow',
               Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('LogGroup'), 'Arn'] },
+              Resource: { 'Fn::GetAtt': [expect.stringMatching(/LogGroup/), 'Arn'] },
             },
           ],
         },
+      } });
+    });
+  });
+
+  describe('exporter', () => {
+    const exporterId = () => logicalId(stack.node.findChild('ExporterFunction'));
+
+    it('consumes the stream in batches of up to 10,000 with bisection, bounded retries and age, item failures and the S3 failure destination', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: exporterId() },
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.eventStream.stream), 'Arn'] },
+        BatchSize: 10_000,
+        MaximumBatchingWindowInSeconds: 60,
+        StartingPosition: 'TRIM_HORIZON',
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 3,
+        MaximumRecordAgeInSeconds: 86_400,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack.exportBucket.bucket), 'Arn'] } } },
       });
+    });
+
+    it('takes the batching window from context exportBatchingWindowSeconds (0–300), also as a CLI string', () => {
+      const { stack: s } = createPipelineApp({ context: { ...SKIP_BUNDLING, exportBatchingWindowSeconds: '5' } });
+      Template.fromStack(s).hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumBatchingWindowInSeconds: 5 });
+      expect(() => createPipelineApp({ context: { ...SKIP_BUNDLING, exportBatchingWindowSeconds: '301' } })).toThrow(/exportBatchingWindowSeconds/);
+    });
+
+    it('alarms when it falls behind the stream', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'IteratorAge',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: exporterId() } }],
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    });
+
+    it('knows its bucket and may only read and write objects there, never delete', () => {
+      expect(propsOf(exporterId())).toMatchObject({
+        Environment: { Variables: expect.objectContaining({ EXPORT_BUCKET: { Ref: logicalId(stack.exportBucket.bucket) } }) },
+        Timeout: 300,
+        MemorySize: 1024,
+      });
+      const [policy] = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('ExporterFunction'));
+      const statements = (policy![1] as Resource).Properties!.PolicyDocument as { Statement: Array<{ Action: string | string[] }> };
+      const actions = new Set(statements.Statement.flatMap((st) => [st.Action].flat()));
+      expect([...actions].sort()).toEqual([
+        'kinesis:DescribeStream', 'kinesis:DescribeStreamConsumer', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords',
+        'kinesis:GetShardIterator', 'kinesis:ListShards', 'kinesis:ListStreams', 'kinesis:SubscribeToShard',
+        'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject',
+      ]);
     });
   });
 
