@@ -33,6 +33,18 @@ export function base64(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64');
 }
 
+/** Display names repeat on every event of a property: their encodings are kept (bounded). */
+const displayNames = new Map<string, string>();
+function cachedBase64(text: string): string {
+  let encoded = displayNames.get(text);
+  if (encoded === undefined) {
+    if (displayNames.size >= 10_000) displayNames.clear();
+    encoded = base64(text);
+    displayNames.set(text, encoded);
+  }
+  return encoded;
+}
+
 /** Plain rendering: null → empty, booleans and numbers as JSON writes them, objects as JSON text. */
 function plain(value: unknown): string {
   if (value === null || value === undefined) return '';
@@ -41,33 +53,64 @@ function plain(value: unknown): string {
   return JSON.stringify(value);
 }
 
+function isEmpty(value: object): boolean {
+  if (Array.isArray(value)) return value.length === 0;
+  for (const _ in value) return false;
+  return true;
+}
+
 /** JSON text of a metadata or resource_tags value, base64-encoded; empty when null or empty. */
 function encodedJson(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (Array.isArray(value) ? value.length === 0 : typeof value === 'object' && Object.keys(value).length === 0) return '';
+  if (typeof value === 'object' && isEmpty(value)) return '';
   return base64(JSON.stringify(value));
 }
 
-/** The value of one column for an event: envelope metadata first, then the type's body. */
-function field(event: DeviceEvent, type: EventType, column: string): string {
-  const metadata = event.metadata as Record<string, unknown>;
-  const body = (event as unknown as Record<string, Record<string, unknown>>)[BODY_KEY[type]]!;
+/** Columns taken from the event's `metadata` envelope; the others come from the type's body. */
+const METADATA_COLUMNS = new Set(['oem_id', 'oem_model', 'dsn', 'property_name', 'display_name', 'base_type', 'resource_tags', 'event_type']);
+
+type Fields = Record<string, unknown>;
+type Extractor = (metadata: Fields, body: Fields) => string;
+
+function extractor(column: string): Extractor {
   switch (column) {
     case 'resource_tags':
-      return encodedJson(metadata.resource_tags);
+      return (m) => encodedJson(m.resource_tags);
     case 'metadata':
-      return encodedJson(body.metadata);
+      return (_, b) => encodedJson(b.metadata);
     case 'display_name':
-      return metadata.display_name == null ? '' : base64(String(metadata.display_name));
-    case 'value': {
-      const value = body.value;
-      if (value === null || value === undefined) return '';
-      return STRING_LIKE.has(String(metadata.base_type)) ? base64(plain(value)) : plain(value);
-    }
+      return (m) => (m.display_name == null ? '' : cachedBase64(String(m.display_name)));
+    case 'value':
+      return (m, b) => {
+        const value = b.value;
+        if (value === null || value === undefined) return '';
+        return STRING_LIKE.has(m.base_type as string) ? base64(plain(value)) : plain(value);
+      };
     default:
-      return plain(column in metadata ? metadata[column] : body[column]);
+      return METADATA_COLUMNS.has(column) ? (m) => plain(m[column]) : (_, b) => plain(b[column]);
   }
 }
+
+/**
+ * Columns that never need quoting: base64 (or empty), or a format validation already restricts to
+ * letters, digits and `-_.:+` (ids, timestamps, enums, booleans). Skipping them keeps rows cheap.
+ */
+const UNQUOTED_COLUMNS = new Set([
+  'resource_tags', 'metadata', 'display_name', 'oem_id', 'dsn', 'event_type', 'base_type',
+  'created_at_from_device', 'updated_at', 'created_at', 'acked_at', 'event_time', 'unregistered_at',
+  'echo', 'closed', 'registered',
+]);
+
+/** Each type's columns as extractors that also quote, built once. */
+const EXTRACTORS = Object.fromEntries(
+  Object.entries(COLUMNS).map(([type, columns]) => [
+    type,
+    columns.map((column): Extractor => {
+      const extract = extractor(column);
+      return UNQUOTED_COLUMNS.has(column) ? extract : (m, b) => quote(extract(m, b));
+    }),
+  ]),
+) as Record<EventType, Extractor[]>;
 
 export function headerRow(type: EventType): string {
   return COLUMNS[type].join(',');
@@ -75,13 +118,14 @@ export function headerRow(type: EventType): string {
 
 /** One CSV row (without line end) for an event of `type`. */
 export function csvRow(event: DeviceEvent, type: EventType): string {
-  const columns = COLUMNS[type];
-  let row = '';
-  for (let i = 0; i < columns.length; i++) {
-    if (i > 0) row += ',';
-    row += quote(field(event, type, columns[i]!));
-  }
-  return row;
+  const extractors = EXTRACTORS[type];
+  const metadata = event.metadata as unknown as Fields;
+  const body = (event as unknown as Record<string, Fields>)[BODY_KEY[type]]!;
+  // One join makes a flat string; `+=` would build a rope of dozens of fragments per row,
+  // which costs much more to keep while a batch's rows are grouped.
+  const fields = new Array<string>(extractors.length);
+  for (let i = 0; i < extractors.length; i++) fields[i] = extractors[i]!(metadata, body);
+  return fields.join(',');
 }
 
 /** A whole file: the header, then the rows, CRLF after each line. */

@@ -1,4 +1,4 @@
-import { decodeEvent, type DeviceEvent, type EventType } from '../shared/device-events';
+import { decodeEvent, type EventType } from '../shared/device-events';
 import { csvFile, csvRow, eventTime } from './csv';
 
 /** One Kinesis record as the exporter needs it. */
@@ -84,17 +84,22 @@ interface Ledger {
 const seqGreater = (a: string, b: string) => (a.length !== b.length ? a.length > b.length : a > b);
 const maxSeq = (a: string | undefined, b: string) => (a === undefined || seqGreater(b, a) ? b : a);
 
-interface ValidRecord {
-  record: StreamRecord;
-  event: DeviceEvent;
-  type: EventType;
+/**
+ * A valid record reduced to what its file needs. Events are encoded as soon as they are decoded,
+ * so a batch keeps strings rather than 10,000 parsed object graphs alive (far less GC work).
+ */
+interface ExportRow {
+  sequenceNumber: string;
+  row: string;
+  /** Event time (epoch ms), the arrival time when the event has none. */
+  time: number;
 }
 
 interface Group {
   shardId: string;
   oemId: string;
   type: EventType;
-  items: ValidRecord[];
+  items: ExportRow[];
 }
 
 /**
@@ -106,18 +111,27 @@ export async function exportBatch(records: readonly StreamRecord[], store: Expor
   const now = options.now ?? (() => new Date());
   const outcome: ExportOutcome = { records: records.length, invalid: 0, exported: 0, duplicates: 0, alreadyExported: 0, files: [], failures: [] };
   const invalid: Array<{ record: StreamRecord; reason: string }> = [];
-  const groups = new Map<string, Group>();
+  // shard → OEM → type → group, without building a key string per record.
+  const groups = new Map<string, Map<string, Map<EventType, Group>>>();
+  const all: Group[] = [];
   for (const record of records) {
     const decoded = decodeEvent(record.data);
     if (!decoded.ok) {
       invalid.push({ record, reason: decoded.reason });
       continue;
     }
-    const oemId = decoded.event.metadata.oem_id;
-    const id = `${record.shardId}/${oemId}/${decoded.type}`;
-    let group = groups.get(id);
-    if (!group) groups.set(id, (group = { shardId: record.shardId, oemId, type: decoded.type, items: [] }));
-    group.items.push({ record, event: decoded.event, type: decoded.type });
+    const { event, type } = decoded;
+    const oemId = event.metadata.oem_id;
+    let byOem = groups.get(record.shardId);
+    if (!byOem) groups.set(record.shardId, (byOem = new Map()));
+    let byType = byOem.get(oemId);
+    if (!byType) byOem.set(oemId, (byType = new Map()));
+    let group = byType.get(type);
+    if (!group) {
+      byType.set(type, (group = { shardId: record.shardId, oemId, type, items: [] }));
+      all.push(group);
+    }
+    group.items.push({ sequenceNumber: record.sequenceNumber, row: csvRow(event, type), time: Date.parse(eventTime(event, type)) || record.arrivalMs });
   }
   outcome.invalid = invalid.length;
 
@@ -131,7 +145,7 @@ export async function exportBatch(records: readonly StreamRecord[], store: Expor
     }
   }
 
-  const pending = [...groups.values()];
+  const pending = all;
   const worker = async (): Promise<void> => {
     for (let group = pending.shift(); group; group = pending.shift()) {
       try {
@@ -142,7 +156,7 @@ export async function exportBatch(records: readonly StreamRecord[], store: Expor
         if (result.file) outcome.files.push(result.file);
       } catch (error) {
         outcome.failures.push({ group: `${group.oemId}/${group.type}`, error: error as Error });
-        failedFrom.push(group.items[0]!.record.sequenceNumber);
+        failedFrom.push(group.items[0]!.sequenceNumber);
       }
     }
   };
@@ -163,25 +177,21 @@ async function exportGroup(group: Group, store: ExportStore, now: () => Date, ma
     ledgerChanged = true;
   }
   const through = ledger.through;
-  const fresh = through === undefined ? group.items : group.items.filter((item) => seqGreater(item.record.sequenceNumber, through));
+  const fresh = through === undefined ? group.items : group.items.filter((item) => seqGreater(item.sequenceNumber, through));
   const alreadyExported = group.items.length - fresh.length;
   if (fresh.length === 0) {
     if (ledgerChanged) await store.put(key, JSON.stringify(ledger), JSON_TYPE);
     return { exported: 0, duplicates: 0, alreadyExported };
   }
 
-  const sorted = fresh
-    .map((item, order) => ({ item, order, time: Date.parse(eventTime(item.event, item.type)) || item.record.arrivalMs }))
-    .sort((a, b) => a.time - b.time || a.order - b.order);
   const rows: string[] = [];
   const seen = new Set<string>();
-  for (const { item } of sorted) {
-    const row = csvRow(item.event, item.type);
+  for (const { row } of byEventTime(fresh)) {
     if (seen.has(row)) continue;
     seen.add(row);
     rows.push(row);
   }
-  const newThrough = fresh.reduce((max, item) => maxSeq(max, item.record.sequenceNumber), fresh[0]!.record.sequenceNumber);
+  const newThrough = fresh.reduce((max, item) => maxSeq(max, item.sequenceNumber), fresh[0]!.sequenceNumber);
   const body = csvFile(group.type, rows);
 
   let at = Math.floor(now().getTime() / 1000) * 1000;
@@ -194,6 +204,17 @@ async function exportGroup(group: Group, store: ExportStore, now: () => Date, ma
     }
   }
   throw new Error(`no free export folder for ${group.oemId}/${group.type} within ${maxAttempts} s`);
+}
+
+/** Rows in event time order (stable); most groups arrive in order already and are not re-sorted. */
+function byEventTime(items: ExportRow[]): ExportRow[] {
+  for (let i = 1; i < items.length; i++) {
+    if (items[i]!.time < items[i - 1]!.time) {
+      // Array.prototype.sort is stable: equal times keep their stream order.
+      return [...items].sort((a, b) => a.time - b.time);
+    }
+  }
+  return items;
 }
 
 /**

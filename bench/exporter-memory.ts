@@ -1,0 +1,29 @@
+/**
+ * Peak heap of one exporter batch, in a process of its own (`node --expose-gc --import tsx …`):
+ * the heap is sampled in every storage call, when the batch's rows are all alive, against the heap
+ * after a full GC with the batch already built. Prints JSON.
+ */
+import { exportBatch, type ExportStore } from '../lambdas/exporter/export-batch';
+import { mixedBatch, nullStore } from './fixtures';
+
+const count = Number(process.argv[2] ?? 10_000);
+const { records } = mixedBatch(count);
+const batchBytes = records.reduce((n, r) => n + r.data.length, 0);
+let peak = 0;
+const sample = () => {
+  peak = Math.max(peak, process.memoryUsage().heapUsed);
+};
+const sampling: ExportStore = {
+  createIfAbsent: async (...args) => (sample(), nullStore.createIfAbsent(...args)),
+  put: async (...args) => (sample(), nullStore.put(...args)),
+  getText: async (key) => (sample(), nullStore.getText(key)),
+  exists: async (key) => (sample(), nullStore.exists(key)),
+};
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+void exportBatch(records, nullStore).then(async () => {
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  await exportBatch(records, sampling);
+  process.stdout.write(JSON.stringify({ count, batchBytes, peakHeapGrowthBytes: peak - before }));
+});
