@@ -69,28 +69,6 @@ function encodedJson(value: unknown): string {
 /** Columns taken from the event's `metadata` envelope; the others come from the type's body. */
 const METADATA_COLUMNS = new Set(['oem_id', 'oem_model', 'dsn', 'property_name', 'display_name', 'base_type', 'resource_tags', 'event_type']);
 
-type Fields = Record<string, unknown>;
-type Extractor = (metadata: Fields, body: Fields) => string;
-
-function extractor(column: string): Extractor {
-  switch (column) {
-    case 'resource_tags':
-      return (m) => encodedJson(m.resource_tags);
-    case 'metadata':
-      return (_, b) => encodedJson(b.metadata);
-    case 'display_name':
-      return (m) => (m.display_name == null ? '' : cachedBase64(String(m.display_name)));
-    case 'value':
-      return (m, b) => {
-        const value = b.value;
-        if (value === null || value === undefined) return '';
-        return STRING_LIKE.has(m.base_type as string) ? base64(plain(value)) : plain(value);
-      };
-    default:
-      return METADATA_COLUMNS.has(column) ? (m) => plain(m[column]) : (_, b) => plain(b[column]);
-  }
-}
-
 /**
  * Columns that never need quoting: base64 (or empty), or a format validation already restricts to
  * letters, digits and `-_.:+` (ids, timestamps, enums, booleans). Skipping them keeps rows cheap.
@@ -101,16 +79,45 @@ const UNQUOTED_COLUMNS = new Set([
   'echo', 'closed', 'registered',
 ]);
 
-/** Each type's columns as extractors that also quote, built once. */
-const EXTRACTORS = Object.fromEntries(
-  Object.entries(COLUMNS).map(([type, columns]) => [
-    type,
-    columns.map((column): Extractor => {
-      const extract = extractor(column);
-      return UNQUOTED_COLUMNS.has(column) ? extract : (m, b) => quote(extract(m, b));
-    }),
-  ]),
-) as Record<EventType, Extractor[]>;
+type Fields = Record<string, unknown>;
+type RowBuilder = (metadata: Fields, body: Fields) => string;
+
+/** The value column: base64 for text base types, plain otherwise. */
+function valueField(metadata: Fields, value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return STRING_LIKE.has(metadata.base_type as string) ? base64(plain(value)) : quote(plain(value));
+}
+
+const displayName = (value: unknown) => (value == null ? '' : cachedBase64(String(value)));
+
+/** The JavaScript expression of one column, reading `m` (metadata) and `b` (body). */
+function columnExpression(column: string): string {
+  const source = `${METADATA_COLUMNS.has(column) ? 'm' : 'b'}[${JSON.stringify(column)}]`;
+  switch (column) {
+    case 'resource_tags':
+    case 'metadata':
+      return `h.encodedJson(${source})`;
+    case 'display_name':
+      return `h.displayName(${source})`;
+    case 'value':
+      return `h.valueField(m, ${source})`;
+    default:
+      return UNQUOTED_COLUMNS.has(column) ? `h.plain(${source})` : `h.quote(h.plain(${source}))`;
+  }
+}
+
+/**
+ * A type's row as straight-line code built once from its column list: named property loads and one
+ * join (a flat string). The code names only the static columns above; it never contains input.
+ */
+function rowBuilder(columns: readonly string[]): RowBuilder {
+  const helpers = { plain, quote, encodedJson, displayName, valueField };
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the static column list
+  const make = new Function('h', `return function (m, b) { return [${columns.map(columnExpression).join(', ')}].join(','); };`) as (h: typeof helpers) => RowBuilder;
+  return make(helpers);
+}
+
+const ROW_BUILDERS = Object.fromEntries(Object.entries(COLUMNS).map(([type, columns]) => [type, rowBuilder(columns)])) as Record<EventType, RowBuilder>;
 
 export function headerRow(type: EventType): string {
   return COLUMNS[type].join(',');
@@ -118,14 +125,7 @@ export function headerRow(type: EventType): string {
 
 /** One CSV row (without line end) for an event of `type`. */
 export function csvRow(event: DeviceEvent, type: EventType): string {
-  const extractors = EXTRACTORS[type];
-  const metadata = event.metadata as unknown as Fields;
-  const body = (event as unknown as Record<string, Fields>)[BODY_KEY[type]]!;
-  // One join makes a flat string; `+=` would build a rope of dozens of fragments per row,
-  // which costs much more to keep while a batch's rows are grouped.
-  const fields = new Array<string>(extractors.length);
-  for (let i = 0; i < extractors.length; i++) fields[i] = extractors[i]!(metadata, body);
-  return fields.join(',');
+  return ROW_BUILDERS[type](event.metadata as unknown as Fields, (event as unknown as Record<string, Fields>)[BODY_KEY[type]]!);
 }
 
 /** A whole file: the header, then the rows, CRLF after each line. */

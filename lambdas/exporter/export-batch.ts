@@ -85,21 +85,18 @@ const seqGreater = (a: string, b: string) => (a.length !== b.length ? a.length >
 const maxSeq = (a: string | undefined, b: string) => (a === undefined || seqGreater(b, a) ? b : a);
 
 /**
- * A valid record reduced to what its file needs. Events are encoded as soon as they are decoded,
- * so a batch keeps strings rather than 10,000 parsed object graphs alive (far less GC work).
+ * A group's valid records reduced to what the file needs, as parallel lists: events are encoded as
+ * soon as they are decoded, so a batch keeps flat strings rather than 10,000 parsed object graphs.
  */
-interface ExportRow {
-  sequenceNumber: string;
-  row: string;
-  /** Event time (epoch ms), the arrival time when the event has none. */
-  time: number;
-}
-
 interface Group {
   shardId: string;
   oemId: string;
   type: EventType;
-  items: ExportRow[];
+  sequenceNumbers: string[];
+  rows: string[];
+  /** Event times as the events give them (for ordering), and arrival times for events without one. */
+  times: string[];
+  arrivals: number[];
 }
 
 /**
@@ -128,10 +125,13 @@ export async function exportBatch(records: readonly StreamRecord[], store: Expor
     if (!byType) byOem.set(oemId, (byType = new Map()));
     let group = byType.get(type);
     if (!group) {
-      byType.set(type, (group = { shardId: record.shardId, oemId, type, items: [] }));
+      byType.set(type, (group = { shardId: record.shardId, oemId, type, sequenceNumbers: [], rows: [], times: [], arrivals: [] }));
       all.push(group);
     }
-    group.items.push({ sequenceNumber: record.sequenceNumber, row: csvRow(event, type), time: Date.parse(eventTime(event, type)) || record.arrivalMs });
+    group.sequenceNumbers.push(record.sequenceNumber);
+    group.rows.push(csvRow(event, type));
+    group.times.push(eventTime(event, type));
+    group.arrivals.push(record.arrivalMs);
   }
   outcome.invalid = invalid.length;
 
@@ -156,7 +156,7 @@ export async function exportBatch(records: readonly StreamRecord[], store: Expor
         if (result.file) outcome.files.push(result.file);
       } catch (error) {
         outcome.failures.push({ group: `${group.oemId}/${group.type}`, error: error as Error });
-        failedFrom.push(group.items[0]!.sequenceNumber);
+        failedFrom.push(group.sequenceNumbers[0]!);
       }
     }
   };
@@ -177,21 +177,27 @@ async function exportGroup(group: Group, store: ExportStore, now: () => Date, ma
     ledgerChanged = true;
   }
   const through = ledger.through;
-  const fresh = through === undefined ? group.items : group.items.filter((item) => seqGreater(item.sequenceNumber, through));
-  const alreadyExported = group.items.length - fresh.length;
-  if (fresh.length === 0) {
+  // Records up to `through` are in a file already; the rest (a suffix, in stream order) are fresh.
+  let first = 0;
+  if (through !== undefined) while (first < group.sequenceNumbers.length && !seqGreater(group.sequenceNumbers[first]!, through)) first++;
+  const fresh = group.sequenceNumbers.length - first;
+  const alreadyExported = first;
+  if (fresh === 0) {
     if (ledgerChanged) await store.put(key, JSON.stringify(ledger), JSON_TYPE);
     return { exported: 0, duplicates: 0, alreadyExported };
   }
 
   const rows: string[] = [];
   const seen = new Set<string>();
-  for (const { row } of byEventTime(fresh)) {
-    if (seen.has(row)) continue;
+  const add = (row: string) => {
+    if (seen.has(row)) return;
     seen.add(row);
     rows.push(row);
-  }
-  const newThrough = fresh.reduce((max, item) => maxSeq(max, item.sequenceNumber), fresh[0]!.sequenceNumber);
+  };
+  const order = outOfOrder(group, first) ? byEventTime(group, first) : undefined;
+  if (order) for (const i of order) add(group.rows[i]!);
+  else for (let i = first; i < group.rows.length; i++) add(group.rows[i]!);
+  const newThrough = group.sequenceNumbers[group.sequenceNumbers.length - 1]!;
   const body = csvFile(group.type, rows);
 
   let at = Math.floor(now().getTime() / 1000) * 1000;
@@ -200,21 +206,36 @@ async function exportGroup(group: Group, store: ExportStore, now: () => Date, ma
     await store.put(key, JSON.stringify({ through: ledger.through, pending: { key: file, through: newThrough } } satisfies Ledger), JSON_TYPE);
     if ((await store.createIfAbsent(file, body, CSV)) === 'created') {
       await store.put(key, JSON.stringify({ through: newThrough } satisfies Ledger), JSON_TYPE);
-      return { file, exported: rows.length, duplicates: fresh.length - rows.length, alreadyExported };
+      return { file, exported: rows.length, duplicates: fresh - rows.length, alreadyExported };
     }
   }
   throw new Error(`no free export folder for ${group.oemId}/${group.type} within ${maxAttempts} s`);
 }
 
-/** Rows in event time order (stable); most groups arrive in order already and are not re-sorted. */
-function byEventTime(items: ExportRow[]): ExportRow[] {
-  for (let i = 1; i < items.length; i++) {
-    if (items[i]!.time < items[i - 1]!.time) {
-      // Array.prototype.sort is stable: equal times keep their stream order.
-      return [...items].sort((a, b) => a.time - b.time);
-    }
+/** `YYYY-MM-DDTHH:MM:SSZ`: such timestamps order correctly as strings. */
+const isCanonicalUtc = (t: string) => t.length === 20 && t.charCodeAt(19) === 90 /* Z */;
+
+const timeOf = (group: Group, i: number) => Date.parse(group.times[i]!) || group.arrivals[i]!;
+
+/**
+ * Whether the group's rows from `first` on are out of event time order. Most groups arrive in
+ * order; timestamps in the canonical form are compared as strings, others parsed.
+ */
+function outOfOrder(group: Group, first: number): boolean {
+  const { times } = group;
+  for (let i = first + 1; i < times.length; i++) {
+    const a = times[i - 1]!;
+    const b = times[i]!;
+    if (isCanonicalUtc(a) && isCanonicalUtc(b) ? a > b : timeOf(group, i - 1) > timeOf(group, i)) return true;
   }
-  return items;
+  return false;
+}
+
+/** Indexes of the group's rows from `first` on, sorted by event time (stable: ties keep stream order). */
+function byEventTime(group: Group, first: number): number[] {
+  const keyed: Array<{ i: number; t: number }> = [];
+  for (let i = first; i < group.times.length; i++) keyed.push({ i, t: timeOf(group, i) });
+  return keyed.sort((x, y) => x.t - y.t).map((x) => x.i);
 }
 
 /**
