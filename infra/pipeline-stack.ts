@@ -57,6 +57,30 @@ export class DevicePipelineStack extends Stack {
       onFailure: this.exportBucket.bucket,
     });
 
+    const datapointLogger = new PipelineFunction(this, 'DatapointLoggerFunction', {
+      entry: lambdaEntry('datapoint-logger'),
+      description: 'Device events to the datapoint registry (devices, datapoints, state, health, time zone)',
+      service: 'datapoint-logger',
+      timeout: Duration.minutes(1),
+      memorySize: 512,
+    });
+    this.datapointLogs.bind(datapointLogger, 'readWrite');
+    this.eventStream.addConsumer(datapointLogger, {
+      batchSize: 1000,
+      maxBatchingWindow: Duration.seconds(1),
+      onFailure: this.exportBucket.bucket,
+    });
+
+    const logConfig = new PipelineFunction(this, 'IapLogConfigFunction', {
+      entry: lambdaEntry('iap-log-config'),
+      description: 'IAP datapoint log configuration: GET/PUT …/logs, GET/PUT/DELETE …/logs/{1,2,3,minDeltaValue,minDeltaTime}',
+      service: 'iap-log-config',
+    });
+    this.datapointLogs.bind(logConfig, 'readWrite');
+    const logsPath = '/iap/devs/{id}/if/{block}/{block_index}/{datapoint_name}/logs';
+    for (const method of [HttpMethod.GET, HttpMethod.PUT]) this.api.addRoute(method, logsPath, logConfig);
+    for (const method of [HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE]) this.api.addRoute(method, `${logsPath}/{setting}`, logConfig);
+
     const identity = new PipelineFunction(this, 'IdentityFunction', {
       entry: lambdaEntry('identity'),
       description: 'GET /me: the verified caller (subject, OEM, admin role)',

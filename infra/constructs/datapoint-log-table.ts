@@ -1,6 +1,9 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { BY_NAME_INDEX } from '../../lambdas/datapoint-logs/keys';
 
 /**
  * The single DynamoDB table of the datapoint logs: log configuration, logged values and
@@ -27,5 +30,27 @@ export class DatapointLogTable extends Construct {
       // Customer data: keep it when the stack is deleted.
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Datapoints of an OEM by name (`NAME#<name>#<dsn>#<block>#<index>`), for queries that fix the
+    // name but not the device: IAP wildcards never scan.
+    this.table.addGlobalSecondaryIndex({
+      indexName: BY_NAME_INDEX,
+      partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
+      sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+  }
+
+  /**
+   * Gives `fn` the table: `DATAPOINT_LOG_TABLE` in its environment, and item reads (GetItem,
+   * BatchGetItem, Query on the table and its index) plus, for `readWrite`, item writes. Never Scan.
+   */
+  bind(fn: LambdaFunction, access: 'read' | 'readWrite'): void {
+    fn.addEnvironment('DATAPOINT_LOG_TABLE', this.table.tableName);
+    const reads = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+    const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    fn.addToRolePolicy(new PolicyStatement({
+      actions: access === 'read' ? reads : [...reads, ...writes],
+      resources: [this.table.tableArn, `${this.table.tableArn}/index/${BY_NAME_INDEX}`],
+    }));
   }
 }

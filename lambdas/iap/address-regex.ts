@@ -27,7 +27,7 @@ export const MAX_PATTERN_LENGTH = 256;
 /** Largest count in `{n}`, `{n,}`, `{n,m}`. */
 export const MAX_REPEAT = 100;
 /** Largest compiled program: bounds the work per subject character. */
-export const MAX_PROGRAM_SIZE = 1000;
+export const MAX_PROGRAM_SIZE = 500;
 const MAX_NESTING = 32;
 
 /** A pattern outside the supported subset; `position` is a 0-based index into the pattern. */
@@ -57,7 +57,7 @@ type Node =
   | { t: 'assert'; kind: Assertion }
   | { t: 'cat'; items: Node[] }
   | { t: 'alt'; items: Node[] }
-  | { t: 'rep'; node: Node; min: number; max: number };
+  | { t: 'rep'; node: Node; min: number; max: number; at: number };
 
 const MAX_CODE_POINT = 0x10ffff;
 const DIGIT: Ranges = [0x30, 0x39];
@@ -149,7 +149,7 @@ class PatternParser {
     if (after === '*' || after === '+' || after === '?' || (after === '{' && this.lookQuantifier())) {
       throw new RegexSyntaxError('nothing to repeat', this.pos);
     }
-    return { t: 'rep', node: atom, min: quantifier.min, max: quantifier.max };
+    return { t: 'rep', node: atom, min: quantifier.min, max: quantifier.max, at: start };
   }
 
   /** Reads `* + ? {n} {n,} {n,m}` at the cursor, if there is one. */
@@ -197,7 +197,8 @@ class PatternParser {
         if (this.peek() !== ')') throw new RegexSyntaxError('unterminated group', start);
         this.pos++;
         this.depth--;
-        return inner;
+        // Wrapped, so that a group holding only an assertion may still be repeated, as in JavaScript.
+        return { t: 'cat', items: [inner] };
       }
       case '[':
         return { t: 'set', set: this.characterClass() };
@@ -355,10 +356,13 @@ class Compiler {
   readonly a: number[] = [];
   readonly b: number[] = [];
   readonly sets: { ranges: Int32Array; negated: boolean }[] = [];
+  /** Where the repetition being expanded starts, for the error when the program grows too big. */
+  private at = 0;
+  private repeating = 0;
 
   emit(op: number, a = 0, b = 0): number {
     if (this.op.length >= MAX_PROGRAM_SIZE) {
-      throw new RegexSyntaxError(`pattern too complex (more than ${MAX_PROGRAM_SIZE} steps once repetitions are expanded)`, 0);
+      throw new RegexSyntaxError(`pattern too complex (more than ${MAX_PROGRAM_SIZE} steps once repetitions are expanded)`, this.at);
     }
     this.op.push(op);
     this.a.push(a);
@@ -392,32 +396,40 @@ class Compiler {
       }
       case 'rep': {
         const { node, min, max } = n;
-        // The last mandatory copy doubles as the body of an unbounded loop: x{2,} = x x+.
-        const mandatory = max === Infinity && min > 0 ? min - 1 : min;
-        for (let i = 0; i < mandatory; i++) this.node(node);
-        if (max === Infinity) {
-          if (min > 0) {
-            const body = this.op.length;
-            this.node(node);
-            this.emit(SPLIT, body, this.op.length + 1);
-          } else {
-            const split = this.emit(SPLIT, this.op.length + 1);
-            this.node(node);
-            this.emit(JMP, split);
-            this.b[split] = this.op.length;
-          }
-          return;
-        }
-        // x{n,m}: n copies, then m-n optional ones; skipping one skips the rest (same language).
-        const splits: number[] = [];
-        for (let i = min; i < max; i++) {
-          splits.push(this.emit(SPLIT, this.op.length + 1));
-          this.node(node);
-        }
-        for (const s of splits) this.b[s] = this.op.length;
+        // Errors point at the outermost repetition: the one that multiplies the rest.
+        const outermost = this.repeating++ === 0;
+        if (outermost) this.at = n.at;
+        this.repetition(node, min, max);
+        this.repeating--;
         return;
       }
     }
+  }
+
+  private repetition(node: Node, min: number, max: number): void {
+    // The last mandatory copy doubles as the body of an unbounded loop: x{2,} = x x+.
+    const mandatory = max === Infinity && min > 0 ? min - 1 : min;
+    for (let i = 0; i < mandatory; i++) this.node(node);
+    if (max === Infinity) {
+      if (min > 0) {
+        const body = this.op.length;
+        this.node(node);
+        this.emit(SPLIT, body, this.op.length + 1);
+      } else {
+        const split = this.emit(SPLIT, this.op.length + 1);
+        this.node(node);
+        this.emit(JMP, split);
+        this.b[split] = this.op.length;
+      }
+      return;
+    }
+    // x{n,m}: n copies, then m-n optional ones; skipping one skips the rest (same language).
+    const splits: number[] = [];
+    for (let i = min; i < max; i++) {
+      splits.push(this.emit(SPLIT, this.op.length + 1));
+      this.node(node);
+    }
+    for (const s of splits) this.b[s] = this.op.length;
   }
 
   program(): Program {

@@ -67,6 +67,18 @@ export function json(statusCode: number, body: unknown): APIGatewayProxyStructur
   };
 }
 
+/** Lambda's response payload limit (6 MB), less room for the response envelope. */
+export const MAX_REPLY_BYTES = 6 * 1024 * 1024 - 64 * 1024;
+
+/** A JSON reply that must fit the payload limit: a larger one is a 413 asking the caller to page. */
+export function jsonWithinLimit(statusCode: number, body: unknown, hint = 'ask for pages with ?pg=0&sz=100'): APIGatewayProxyStructuredResultV2 {
+  const text = JSON.stringify(body);
+  if (Buffer.byteLength(text) > MAX_REPLY_BYTES) {
+    throw new PayloadTooLargeError(`the reply would be larger than the ${MAX_REPLY_BYTES} bytes an answer may have: ${hint}`, 'ReplyTooLarge');
+  }
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: text };
+}
+
 /**
  * A route implementation: takes an HTTP API payload 2.0 event (plain or with a JWT authorizer
  * context, which is a subtype) and returns a structured result.

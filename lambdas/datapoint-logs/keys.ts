@@ -1,0 +1,53 @@
+/**
+ * Keys of the datapoint log table (single-table design), all inside the OEM's partition so that
+ * every query is scoped to the caller's OEM and no request path ever scans:
+ *
+ * | item        | pk            | sk                                      | gsi1sk (GSI `byName`, gsi1pk = pk)   |
+ * |-------------|---------------|-----------------------------------------|--------------------------------------|
+ * | device      | `OEM#<oem>`   | `DEV#<dsn>`                             |                                      |
+ * | datapoint   | `OEM#<oem>`   | `DP#<dsn>#<block>#<index>#<name>`       | `NAME#<name>#<dsn>#<block>#<index>`  |
+ * | id counter  | `OEM#<oem>`   | `COUNTER#datapoint`                     |                                      |
+ *
+ * Components are escaped (`%` → `%25`, `#` → `%23`), so a prefix ending in `#` matches exactly
+ * one component value.
+ */
+export interface DatapointRef {
+  dsn: string;
+  block: string;
+  blockIndex: number;
+  name: string;
+}
+
+export const BY_NAME_INDEX = 'byName';
+
+export const escape = (component: string) => component.replace(/%/g, '%25').replace(/#/g, '%23');
+
+export const oemPartition = (oemId: string) => `OEM#${escape(oemId)}`;
+export const deviceKey = (dsn: string) => `DEV#${escape(dsn)}`;
+export const COUNTER_KEY = 'COUNTER#datapoint';
+
+export function datapointKey(ref: DatapointRef): string {
+  return `DP#${escape(ref.dsn)}#${escape(ref.block)}#${ref.blockIndex}#${escape(ref.name)}`;
+}
+
+export function datapointNameKey(ref: DatapointRef): string {
+  return `NAME#${escape(ref.name)}#${escape(ref.dsn)}#${escape(ref.block)}#${ref.blockIndex}`;
+}
+
+/** The narrowest key prefix for what is fixed (each part needs the ones before it). */
+export function datapointPrefix(fixed: { dsn?: string; block?: string; blockIndex?: number }): string {
+  let prefix = 'DP#';
+  if (fixed.dsn === undefined) return prefix;
+  prefix += `${escape(fixed.dsn)}#`;
+  if (fixed.block === undefined) return prefix;
+  prefix += `${escape(fixed.block)}#`;
+  if (fixed.blockIndex === undefined) return prefix;
+  return `${prefix}${fixed.blockIndex}#`;
+}
+
+export function namePrefix(name: string, dsn?: string): string {
+  return `NAME#${escape(name)}#${dsn === undefined ? '' : `${escape(dsn)}#`}`;
+}
+
+/** A stable text identity of a datapoint within an OEM (map keys). */
+export const refId = (ref: DatapointRef) => datapointKey(ref);
