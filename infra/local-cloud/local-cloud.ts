@@ -1,4 +1,7 @@
-import { CreateTableCommand, DynamoDBClient, UpdateContinuousBackupsCommand, UpdateTimeToLiveCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, ScanCommand, UpdateContinuousBackupsCommand,
+  UpdateTimeToLiveCommand, type AttributeValue, type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, StartStreamEncryptionCommand } from '@aws-sdk/client-kinesis';
 import {
   CreateBucketCommand, PutBucketEncryptionCommand, PutBucketLifecycleConfigurationCommand, PutBucketPolicyCommand,
@@ -136,7 +139,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const edgeKinesis = new KinesisClient({ ...clientConfig, requestHandler: new NodeHttpHandler() });
     cleanups.push(() => edgeKinesis.destroy());
     await provisionStreams(stack, edgeKinesis);
-    await provisionTables(stack, dynamoClient);
+    await provisionTables(stack, dynamoClient, log);
     await provisionBuckets(stack, s3Client);
 
     const functions = createFunctions(stack, assemblyDir, edge.url, region, options);
@@ -258,7 +261,35 @@ async function provisionStreams(stack: DeployedStack, kinesis: KinesisClient): P
   }
 }
 
-async function provisionTables(stack: DeployedStack, dynamodb: DynamoDBClient): Promise<void> {
+/**
+ * A table kept in `.local/` from an older template may lack indexes the template now has, and
+ * dynalite cannot add an index to a table: copy its items, create it anew, and put them back.
+ */
+async function migrateIndexes(dynamodb: DynamoDBClient, input: CreateTableCommandInput, log: (line: string) => void): Promise<void> {
+  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: input.TableName }));
+  const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  const missing = (input.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName!).filter((name) => !existing.has(name));
+  if (missing.length === 0) return;
+  const items: Array<Record<string, AttributeValue>> = [];
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamodb.send(new ScanCommand({ TableName: input.TableName, ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  log(`table ${input.TableName}: adding index ${missing.join(', ')} (re-creating it with its ${items.length} item(s))`);
+  await dynamodb.send(new DeleteTableCommand({ TableName: input.TableName }));
+  await dynamodb.send(new CreateTableCommand(input));
+  for (let i = 0; i < items.length; i += 25) {
+    let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    while (requests.length > 0) {
+      const out = await dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [input.TableName!]: requests } }));
+      requests = (out.UnprocessedItems?.[input.TableName!] ?? []).map((r) => ({ PutRequest: { Item: r.PutRequest!.Item! } }));
+    }
+  }
+}
+
+async function provisionTables(stack: DeployedStack, dynamodb: DynamoDBClient, log: (line: string) => void): Promise<void> {
   for (const [id, resource] of stack.resourcesOfType('AWS::DynamoDB::Table')) {
     const props = stack.resolve(resource.Properties ?? {}) as Partial<CreateTableCommandInput> & {
       TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean };
@@ -273,9 +304,11 @@ async function provisionTables(stack: DeployedStack, dynamodb: DynamoDBClient): 
       ...(props.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: props.GlobalSecondaryIndexes } : {}),
       ...(props.LocalSecondaryIndexes ? { LocalSecondaryIndexes: props.LocalSecondaryIndexes } : {}),
     };
-    await dynamodb.send(new CreateTableCommand(input)).catch((e: unknown) => {
+    const created = await dynamodb.send(new CreateTableCommand(input)).then(() => true, (e: unknown) => {
       if (!isAlreadyThere(e)) throw e;
+      return false;
     });
+    if (!created) await migrateIndexes(dynamodb, input, log);
     if (props.TimeToLiveSpecification?.Enabled) {
       await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: input.TableName, TimeToLiveSpecification: props.TimeToLiveSpecification }));
     }

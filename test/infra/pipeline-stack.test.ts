@@ -148,17 +148,59 @@ describe('DevicePipelineStack', () => {
             { AttributeName: 'pk', KeyType: 'HASH' },
             { AttributeName: 'sk', KeyType: 'RANGE' },
           ],
-          AttributeDefinitions: [
+          AttributeDefinitions: Match.arrayWith([
             { AttributeName: 'pk', AttributeType: 'S' },
             { AttributeName: 'sk', AttributeType: 'S' },
-          ],
+          ]),
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
           TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
           SSESpecification: { SSEEnabled: true },
-          GlobalSecondaryIndexes: Match.absent(),
+          // Datapoints by name within an OEM: wildcard device queries never scan.
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: 'byName',
+              KeySchema: [
+                { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+                { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            },
+          ],
         },
       });
       expect(DatapointLogTable.ttlAttribute).toBe('expiresAt');
+    });
+
+    it('gives its functions item reads and writes on the table and its index, never Scan', () => {
+      const tableId = logicalId(stack.datapointLogs.table);
+      for (const prefix of ['DatapointLoggerFunction', 'IapLogConfigFunction']) {
+        const [, policy] = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith(prefix))!;
+        const statements = ((policy as Resource).Properties!.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement;
+        const dynamo = statements.find((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')))!;
+        expect([dynamo.Action].flat().sort()).toEqual([
+          'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
+        ]);
+        expect(dynamo.Resource).toEqual([
+          { 'Fn::GetAtt': [tableId, 'Arn'] },
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/byName']] },
+        ]);
+        expect(propsOf(logicalId(stack.node.findChild(prefix)))).toMatchObject({
+          Environment: { Variables: expect.objectContaining({ DATAPOINT_LOG_TABLE: { Ref: tableId } }) },
+        });
+      }
+    });
+  });
+
+  describe('datapoint logger', () => {
+    it('consumes the stream in small batches with a 1 s window, bisection, item failures and the failure destination', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: logicalId(stack.node.findChild('DatapointLoggerFunction')) },
+        BatchSize: 1000,
+        MaximumBatchingWindowInSeconds: 1,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack.exportBucket.bucket), 'Arn'] } } },
+      });
     });
   });
 
@@ -176,8 +218,14 @@ describe('DevicePipelineStack', () => {
       });
     });
 
-    it('serves GET /health without a token and GET /me with the JWT authorizer, nothing else', () => {
-      template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
+    it('serves GET /health without a token and everything else with the JWT authorizer', () => {
+      const logs = '/iap/devs/{id}/if/{block}/{block_index}/{datapoint_name}/logs';
+      const protectedRoutes = ['GET /me', `GET ${logs}`, `PUT ${logs}`, `GET ${logs}/{setting}`, `PUT ${logs}/{setting}`, `DELETE ${logs}/{setting}`];
+      const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => (r as Resource).Properties!);
+      expect(routes.map((r) => r.RouteKey).sort()).toEqual(['GET /health', ...protectedRoutes].sort());
+      for (const route of routes.filter((r) => r.RouteKey !== 'GET /health')) {
+        expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: expect.stringMatching(/CognitoAuthorizer/) } });
+      }
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: 'GET /health',
         AuthorizationType: 'NONE',
@@ -235,7 +283,7 @@ describe('DevicePipelineStack', () => {
   describe('Lambda functions', () => {
     it('all run Node.js 24 on arm64 with a one-month log group, Powertools settings and source maps', () => {
       const functions = template.findResources('AWS::Lambda::Function');
-      expect(Object.keys(functions)).toHaveLength(3);
+      expect(Object.keys(functions)).toHaveLength(5);
       for (const fn of Object.values(functions) as Resource[]) {
         expect(fn.Properties).toMatchObject({
           Runtime: 'nodejs24.x',
@@ -266,9 +314,9 @@ describe('DevicePipelineStack', () => {
       });
     });
 
-    it('have roles without managed policies; the HTTP functions may only write their own logs', () => {
+    it('have roles without managed policies; /health and /me may only write their own logs', () => {
       template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
-      const httpPolicies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => !id.startsWith('ExporterFunction'));
+      const httpPolicies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => /^(Health|Identity)Function/.test(id));
       expect(httpPolicies).toHaveLength(2);
       for (const [, policy] of httpPolicies) expect(policy).toMatchObject({ Properties: {
         PolicyDocument: {
