@@ -81,6 +81,16 @@ export class DevicePipelineStack extends Stack {
     for (const method of [HttpMethod.GET, HttpMethod.PUT]) this.api.addRoute(method, logsPath, logConfig);
     for (const method of [HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE]) this.api.addRoute(method, `${logsPath}/{setting}`, logConfig);
 
+    const logValues = new PipelineFunction(this, 'IapLogValuesFunction', {
+      entry: lambdaEntry('iap-log-values'),
+      description: 'IAP datapoint log values: GET/DELETE …/logs/value/{value_param}',
+      service: 'iap-log-values',
+      timeout: Duration.seconds(29),
+      memorySize: 1024,
+    });
+    this.datapointLogs.bind(logValues, 'readWrite');
+    for (const method of [HttpMethod.GET, HttpMethod.DELETE]) this.api.addRoute(method, `${logsPath}/value/{value_param}`, logValues);
+
     const identity = new PipelineFunction(this, 'IdentityFunction', {
       entry: lambdaEntry('identity'),
       description: 'GET /me: the verified caller (subject, OEM, admin role)',

@@ -3,6 +3,8 @@ import {
   BatchGetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_CONFIG, type ConfigPatch, type LogConfig, type MinDeltaValue } from './config';
+import type { LoggerState } from './logging-rules';
+import { loggerStateFromItem } from './values';
 import {
   BY_NAME_INDEX, COUNTER_KEY, datapointKey, datapointNameKey, datapointPrefix, deviceKey, namePrefix, oemPartition, refId, type DatapointRef,
 } from './keys';
@@ -26,6 +28,8 @@ export interface DatapointRecord extends DatapointRef {
   registeredAt: number;
   configuredAt?: number;
   config: LogConfig;
+  /** What the logger remembers of the datapoint's updates; absent before its first batch. */
+  logger?: LoggerState;
 }
 
 /** A change of one device attribute, as of an event time (older changes never overwrite newer ones). */
@@ -73,6 +77,7 @@ export function datapointFromItem(item: Item): DatapointRecord {
     registeredAt: item.registeredAt as number,
     ...(item.configuredAt !== undefined ? { configuredAt: item.configuredAt as number } : {}),
     config: configFromItem(item),
+    ...(item.logger ? { logger: loggerStateFromItem(item.logger as Record<string, unknown>) } : {}),
   };
 }
 
