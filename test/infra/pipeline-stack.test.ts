@@ -173,7 +173,7 @@ describe('DevicePipelineStack', () => {
 
     it('gives its functions item reads and writes on the table and its index, never Scan', () => {
       const tableId = logicalId(stack.datapointLogs.table);
-      for (const prefix of ['DatapointLoggerFunction', 'IapLogConfigFunction']) {
+      for (const prefix of ['DatapointLoggerFunction', 'IapLogConfigFunction', 'IapLogValuesFunction']) {
         const [, policy] = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith(prefix))!;
         const statements = ((policy as Resource).Properties!.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement;
         const dynamo = statements.find((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')))!;
@@ -220,7 +220,10 @@ describe('DevicePipelineStack', () => {
 
     it('serves GET /health without a token and everything else with the JWT authorizer', () => {
       const logs = '/iap/devs/{id}/if/{block}/{block_index}/{datapoint_name}/logs';
-      const protectedRoutes = ['GET /me', `GET ${logs}`, `PUT ${logs}`, `GET ${logs}/{setting}`, `PUT ${logs}/{setting}`, `DELETE ${logs}/{setting}`];
+      const protectedRoutes = [
+        'GET /me', `GET ${logs}`, `PUT ${logs}`, `GET ${logs}/{setting}`, `PUT ${logs}/{setting}`, `DELETE ${logs}/{setting}`,
+        `GET ${logs}/value/{value_param}`, `DELETE ${logs}/value/{value_param}`,
+      ];
       const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => (r as Resource).Properties!);
       expect(routes.map((r) => r.RouteKey).sort()).toEqual(['GET /health', ...protectedRoutes].sort());
       for (const route of routes.filter((r) => r.RouteKey !== 'GET /health')) {
@@ -283,7 +286,7 @@ describe('DevicePipelineStack', () => {
   describe('Lambda functions', () => {
     it('all run Node.js 24 on arm64 with a one-month log group, Powertools settings and source maps', () => {
       const functions = template.findResources('AWS::Lambda::Function');
-      expect(Object.keys(functions)).toHaveLength(5);
+      expect(Object.keys(functions)).toHaveLength(6);
       for (const fn of Object.values(functions) as Resource[]) {
         expect(fn.Properties).toMatchObject({
           Runtime: 'nodejs24.x',
