@@ -119,10 +119,16 @@ export function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/**
+ * A time from the state: a number, else "never". A state read back from storage may hold `null`
+ * where the type says undefined (values.ts stores gaps in `levelLastAt` as null); both mean never.
+ */
+const isTime = (t: number | null | undefined): t is number => typeof t === 'number';
+
 /** Rule (b): does `value` pass minDeltaValue against the last logged value (none: passes)? */
 function passesMinDeltaValue(config: LogConfig, state: LoggerState, value: Update['value']): boolean {
   const min = config.minDeltaValue;
-  if (min === 'always' || state.lastLoggedAt === undefined) return true;
+  if (min === 'always' || !isTime(state.lastLoggedAt)) return true;
   if (min === 'any') return !sameValue(value, state.lastLoggedValue);
   if (!(min > 0)) return true; // 0 (or a stray negative): every change is ≥ it
   const v = numericValue(value);
@@ -134,8 +140,7 @@ function passesMinDeltaValue(config: LogConfig, state: LoggerState, value: Updat
 
 /** A level's time (ms) since it last logged is at least its interval (or it never logged, or interval 0). */
 function passesInterval(intervalSeconds: number, lastAt: number | null | undefined, at: number): boolean {
-  // `null` as well as undefined: a state read back from storage may carry null for "never".
-  if (!(intervalSeconds > 0) || lastAt === undefined || lastAt === null) return true;
+  if (!(intervalSeconds > 0) || !isTime(lastAt)) return true;
   return at - lastAt >= intervalSeconds * SECOND_MS;
 }
 
@@ -156,7 +161,7 @@ function decideOne(config: LogConfig, state: LoggerState, update: Update): { dec
   const { at } = update;
   const skip = (skipped: Skip, next: LoggerState) => ({ decision: { update, skipped }, state: next });
 
-  if (!Number.isFinite(at) || (state.lastEventAt !== undefined && at < state.lastEventAt)) return skip('out-of-order', state);
+  if (!Number.isFinite(at) || (isTime(state.lastEventAt) && at < state.lastEventAt)) return skip('out-of-order', state);
   if (
     state.lastEventAt === at &&
     update.eventId !== undefined &&
@@ -168,7 +173,7 @@ function decideOne(config: LogConfig, state: LoggerState, update: Update): { dec
   const decided = afterDecided(state, update);
   const active = LEVEL_NUMBERS.filter((n) => isActive(config, n));
   if (active.length === 0) return skip('no-active-level', decided);
-  if (state.lastLoggedAt !== undefined && at - state.lastLoggedAt < config.minDeltaTime * SECOND_MS) {
+  if (isTime(state.lastLoggedAt) && at - state.lastLoggedAt < config.minDeltaTime * SECOND_MS) {
     return skip('min-delta-time', decided);
   }
   if (!passesMinDeltaValue(config, state, update.value)) return skip('min-delta-value', decided);
@@ -232,45 +237,3 @@ export function visibleLevels(value: { at: number; levels: readonly (1 | 2 | 3)[
   });
 }
 
-/**
- * The state as a storable item: no undefined anywhere, `levelLastAt` with `null` for "never".
- * (A document client with `removeUndefinedValues` DROPS undefined list elements, which would shift
- * `[undefined, t, undefined]` to `[t]` and credit level 2's time to level 1; without that option it throws.)
- */
-export function loggerStateToItem(state: LoggerState): Record<string, unknown> {
-  const item: Record<string, unknown> = { levelLastAt: state.levelLastAt.map((t) => t ?? null), logged: state.logged };
-  if (state.lastEventAt !== undefined) item.lastEventAt = state.lastEventAt;
-  if (state.lastEventIds !== undefined && state.lastEventIds.length > 0) item.lastEventIds = [...state.lastEventIds];
-  if (state.lastLoggedAt !== undefined) {
-    item.lastLoggedAt = state.lastLoggedAt;
-    item.lastLoggedValue = state.lastLoggedValue ?? null;
-  }
-  return item;
-}
-
-const finite = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
-
-/** A state read back from storage (`loggerStateToItem`'s shape; anything missing or malformed counts as never seen). */
-export function loggerStateFromItem(item: unknown): LoggerState {
-  if (item === null || typeof item !== 'object' || Array.isArray(item)) return copyState(INITIAL_STATE);
-  const r = item as Record<string, unknown>;
-  const lastAt = Array.isArray(r.levelLastAt) ? (r.levelLastAt as unknown[]) : [];
-  const logged = finite(r.logged);
-  const state: LoggerState = {
-    levelLastAt: [finite(lastAt[0]), finite(lastAt[1]), finite(lastAt[2])],
-    logged: logged !== undefined && Number.isInteger(logged) && logged >= 0 ? logged : 0,
-  };
-  const lastEventAt = finite(r.lastEventAt);
-  if (lastEventAt !== undefined) state.lastEventAt = lastEventAt;
-  if (Array.isArray(r.lastEventIds)) {
-    const ids = (r.lastEventIds as unknown[]).filter((id): id is string => typeof id === 'string');
-    if (ids.length > 0) state.lastEventIds = ids.slice(-MAX_LAST_EVENT_IDS);
-  }
-  const lastLoggedAt = finite(r.lastLoggedAt);
-  if (lastLoggedAt !== undefined) {
-    state.lastLoggedAt = lastLoggedAt;
-    const v = r.lastLoggedValue;
-    state.lastLoggedValue = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null;
-  }
-  return state;
-}
