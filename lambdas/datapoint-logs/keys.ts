@@ -49,5 +49,13 @@ export function namePrefix(name: string, dsn?: string): string {
   return `NAME#${escape(name)}#${dsn === undefined ? '' : `${escape(dsn)}#`}`;
 }
 
+/** DynamoDB's limit for a sort key (bytes of UTF-8). */
+export const MAX_SORT_KEY_BYTES = 1024;
+
+/** Whether a datapoint's keys fit DynamoDB (names of up to 256 characters may not, escaped or multi-byte). */
+export function datapointKeyFits(ref: DatapointRef): boolean {
+  return Buffer.byteLength(datapointKey(ref)) <= MAX_SORT_KEY_BYTES && Buffer.byteLength(datapointNameKey(ref)) <= MAX_SORT_KEY_BYTES;
+}
+
 /** A stable text identity of a datapoint within an OEM (map keys). */
 export const refId = (ref: DatapointRef) => datapointKey(ref);

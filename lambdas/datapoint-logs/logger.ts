@@ -1,10 +1,9 @@
 import type { DeviceEvent } from '../shared/device-events';
-import { refId, type DatapointRef } from './keys';
+import { datapointKeyFits, refId, type DatapointRef } from './keys';
 import { decide, expiresAt, INITIAL_STATE, type LoggerState, type Update } from './logging-rules';
-import { datapointRefOf, registryUpdate } from './registry';
-import type { DatapointLogStore, DeviceHealth, DeviceRecord, DeviceState } from './store';
+import { datapointRefOf, deviceFacts, registryUpdate, type DeviceFact } from './registry';
+import type { DatapointLogStore, DeviceRecord } from './store';
 import { valueId, type StoredValue, type ValueStore } from './values';
-import { isTimeZone, zoneForLongitude } from './time-format';
 
 export interface BatchEvent {
   event: DeviceEvent;
@@ -16,35 +15,6 @@ export interface OemBatchOutcome {
   devices: number;
   logged: number;
   skipped: number;
-}
-
-type DeviceFact = { at: number } & ({ state: DeviceState } | { health: DeviceHealth } | { timeZone: string });
-
-const HEALTH: Record<string, DeviceHealth> = { online: 'normal', offline: 'down', suspect: 'suspect', nascent: 'nascent' };
-
-/** What each event says about its device, in event time order, to know a device's state at a moment. */
-function deviceFacts(events: readonly BatchEvent[]): Map<string, DeviceFact[]> {
-  const facts = new Map<string, DeviceFact[]>();
-  const add = (dsn: string, fact: DeviceFact) => {
-    let list = facts.get(dsn);
-    if (!list) facts.set(dsn, (list = []));
-    list.push(fact);
-  };
-  for (const { event, arrivalMs } of events) {
-    const time = (text: string | null | undefined) => (text ? Date.parse(text) || arrivalMs : arrivalMs);
-    const { dsn } = event.metadata;
-    if ('registration_event' in event) add(dsn, { at: time(event.registration_event.unregistered_at), state: event.registration_event.registered ? 'provisioned' : 'unprovisioned' });
-    else if ('connection' in event) {
-      const health = HEALTH[event.connection.status.toLowerCase()];
-      if (health) add(dsn, { at: time(event.connection.event_time), health });
-    } else if ('location_event' in event) {
-      const body = event.location_event as Record<string, unknown> & { created_at: string };
-      const zone = typeof body.time_zone === 'string' && isTimeZone(body.time_zone) ? body.time_zone : zoneForLongitude(Number(body.long));
-      if (zone) add(dsn, { at: time(body.created_at), timeZone: zone });
-    }
-  }
-  for (const list of facts.values()) list.sort((a, b) => a.at - b.at);
-  return facts;
 }
 
 /** The device as it was at `at`: its stored record, then this batch's facts up to that time. */
@@ -91,7 +61,10 @@ export async function logOemBatch(
   now: number,
 ): Promise<OemBatchOutcome> {
   const registry = registryUpdate(events);
-  const datapoints = await stores.registry.registerDatapoints(oemId, registry.datapoints, now);
+  // A datapoint whose key cannot be stored (names near the 256-character limit, escaped or multi-byte)
+  // is not logged; its updates are counted as skipped, and the rest of the batch goes on.
+  const storable = registry.datapoints.filter(datapointKeyFits);
+  const datapoints = await stores.registry.registerDatapoints(oemId, storable, now);
   const updates = updatesByDatapoint(events);
   const devices = await stores.registry.getDevices(oemId, [...updates.values()].map((u) => u.ref.dsn));
   await Promise.all([...registry.devices].map(([dsn, change]) => stores.registry.updateDevice(oemId, dsn, change)));
@@ -102,7 +75,10 @@ export async function logOemBatch(
   let skipped = 0;
   for (const [id, { ref, updates: list }] of updates) {
     const datapoint = datapoints.get(id);
-    if (!datapoint) continue;
+    if (!datapoint) {
+      skipped += list.length;
+      continue;
+    }
     const before = datapoint.logger ?? INITIAL_STATE;
     const { decisions, state } = decide(datapoint.config, before, list);
     for (const decision of decisions) {

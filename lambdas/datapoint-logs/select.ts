@@ -1,6 +1,6 @@
 import { matches, type DatapointAddress, type Selector } from '../iap/address';
 import { BadRequestError } from '../shared/http';
-import type { DatapointRef } from './keys';
+import { datapointKeyFits, type DatapointRef } from './keys';
 import type { DatapointLogStore, DatapointRecord, DatapointScope, DeviceRecord } from './store';
 
 /** A datapoint selected by an address, with its device. */
@@ -20,7 +20,8 @@ const literal = <E extends Selector['element']>(selector: Selector<E>) => (selec
 function literalIndex(selector: Selector<'block_index'>): number | undefined {
   const value = literal(selector);
   if (value === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(value)) throw new BadRequestError(`block_index must be a number, * or *+…, got ${JSON.stringify(value)}`, 'BadPath');
+  // Canonical numbers only: `01` would find index 1 by key but not match it as text.
+  if (!/^(0|[1-9]\d{0,8})$/.test(value)) throw new BadRequestError(`block_index must be a number without leading zeros, * or *+…, got ${JSON.stringify(value)}`, 'BadPath');
   return Number(value);
 }
 
@@ -45,7 +46,10 @@ export function literalRef(address: DatapointAddress): DatapointRef | undefined 
   const block = literal(address.block);
   const blockIndex = literalIndex(address.blockIndex);
   const name = literal(address.datapoint);
-  return dsn !== undefined && block !== undefined && blockIndex !== undefined && name !== undefined ? { dsn, block, blockIndex, name } : undefined;
+  if (dsn === undefined || block === undefined || blockIndex === undefined || name === undefined) return undefined;
+  const ref = { dsn, block, blockIndex, name };
+  if (!datapointKeyFits(ref)) throw new BadRequestError('the address names a datapoint longer than one can be (its key would exceed 1,024 bytes)', 'BadPath');
+  return ref;
 }
 
 /** The datapoint element without its `timestamp` conditions, which select logged values, not datapoints. */
@@ -68,7 +72,10 @@ const byPosition = (a: DatapointRecord, b: DatapointRecord) =>
 export async function selectDatapoints(store: DatapointLogStore, oemId: string, address: DatapointAddress): Promise<SelectedDatapoint[]> {
   const candidates: DatapointRecord[] = [];
   const datapointSelector = datapointPart(address.datapoint);
-  for await (const datapoint of store.queryDatapoints(oemId, scopeOf(address))) {
+  const scope = scopeOf(address);
+  // A literal longer than any stored key can match nothing (and DynamoDB refuses such a key condition).
+  if (!datapointKeyFits({ dsn: scope.dsn ?? '', block: scope.block ?? '', blockIndex: scope.blockIndex ?? 0, name: scope.name ?? '' })) return [];
+  for await (const datapoint of store.queryDatapoints(oemId, scope)) {
     if (
       matches(address.block, { name: datapoint.block }) &&
       matches(address.blockIndex, { index: datapoint.blockIndex }) &&
