@@ -29,9 +29,14 @@ export function serviceOf(request: BufferedRequest): string {
   return scope ?? 's3';
 }
 
+/** Sees a service's requests first and may answer instead (tests inject faults with it). */
+export type EdgeInterceptor = (request: BufferedRequest) => Promise<LocalResponse | undefined>;
+
 export interface EdgeEndpoint {
   port: number;
   url: string;
+  /** Sets (or with undefined, removes) the interceptor of one service (`s3`, `dynamodb`, `kinesis`, …). */
+  intercept(service: string, interceptor: EdgeInterceptor | undefined): void;
   close(): Promise<void>;
 }
 
@@ -44,6 +49,7 @@ export async function startEdge(
   services: Record<string, ServiceHandler>,
   log: (message: string) => void,
 ): Promise<EdgeEndpoint> {
+  const interceptors = new Map<string, EdgeInterceptor>();
   const handle = (req: ServerRequest, res: ServerResponse): void => {
     void (async () => {
       let response: LocalResponse;
@@ -51,9 +57,10 @@ export async function startEdge(
         const request = await readRequest(req);
         const service = serviceOf(request);
         const handler = services[service];
-        response = handler
+        const intercepted = await interceptors.get(service)?.(request);
+        response = intercepted ?? (handler
           ? await handler(request)
-          : json(501, { __type: 'NotImplemented', message: `The local cloud does not emulate the ${service} API` });
+          : json(501, { __type: 'NotImplemented', message: `The local cloud does not emulate the ${service} API` }));
       } catch (error) {
         log(`edge: ${(error as Error).message}`);
         response = json(500, { __type: 'InternalFailure', message: 'local cloud error' });
@@ -81,6 +88,10 @@ export async function startEdge(
   return {
     port: bound,
     url: `http://127.0.0.1:${bound}`,
+    intercept: (service, interceptor) => {
+      if (interceptor) interceptors.set(service, interceptor);
+      else interceptors.delete(service);
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await closeServer(server);

@@ -74,6 +74,8 @@ export interface LocalCloud {
   issuer: LocalIssuer;
   functions: ReadonlyMap<string, LambdaFunctionRuntime>;
   s3: S3Gateway;
+  /** Answers a service's requests instead of it while set (fault injection in tests). */
+  intercept: EdgeEndpoint['intercept'];
   /** Runs the DynamoDB TTL sweep now; resolves to the number of items deleted. */
   sweepExpiredItems(nowSeconds?: number): Promise<number>;
   stop(): Promise<void>;
@@ -182,7 +184,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await writeFile(path.join(dataDir, 'outputs.json'), `${JSON.stringify({ ...outputs, [stackName]: stackOutputs }, null, 2)}\n`);
 
     return {
-      outputs, edgeUrl: edge.url, apiUrl, region, dataDir, stack, issuer, functions, s3,
+      outputs, edgeUrl: edge.url, apiUrl, region, dataDir, stack, issuer, functions, s3, intercept: edge.intercept,
       sweepExpiredItems: (now) => dynamodb.sweep(now),
       stop,
     };

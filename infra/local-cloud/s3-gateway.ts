@@ -43,33 +43,19 @@ export function s3Error(status: number, code: string, message: string, extra = '
 }
 
 /**
- * Sees every S3 request first and may answer it instead of S3: how the local cloud checks issued
- * credentials, and how tests inject faults.
- */
-export type S3Interceptor = (request: BufferedRequest) => Promise<LocalResponse | undefined>;
-
-/**
- * S3 in front of s3rver: accepts any signature (as LocalStack does) unless an interceptor says
- * otherwise, decodes `aws-chunked` uploads, answers `If-None-Match: *` with 412 when the key exists,
+ * S3 in front of s3rver: accepts any signature (as LocalStack does), decodes `aws-chunked` uploads, answers `If-None-Match: *` with 412 when the key exists,
  * and keeps the bucket configurations s3rver does not know (lifecycle, policy, encryption, …).
  */
 export class S3Gateway {
   /** Serializes conditional writes per key, so check-then-put is atomic as on S3. */
   private readonly keyLocks = new Map<string, Promise<unknown>>();
-  private interceptor: S3Interceptor | undefined;
 
   constructor(
     private readonly s3rverPort: number,
     private readonly configDir: string,
   ) {}
 
-  setInterceptor(interceptor: S3Interceptor | undefined): void {
-    this.interceptor = interceptor;
-  }
-
   readonly handle = async (incoming: BufferedRequest): Promise<LocalResponse> => {
-    const answered = this.interceptor ? await this.interceptor(incoming) : undefined;
-    if (answered) return answered;
     const request = this.normalize(incoming);
     const url = new URL(request.url, 'http://local');
     const [bucket = '', ...keyParts] = url.pathname.slice(1).split('/');

@@ -141,7 +141,7 @@ describe('export of device events to S3', () => {
 
   it('retries S3 failures and loses nothing', async () => {
     let injected = 0;
-    cloud.s3.setInterceptor(async (request) => {
+    cloud.intercept('s3', async (request) => {
       if (request.method === 'PUT' && request.url.includes('/oem-fault/') && injected < 5) {
         injected++;
         return s3Error(503, 'SlowDown', 'Please reduce your request rate.');
@@ -161,7 +161,7 @@ describe('export of device events to S3', () => {
       expect(new Set(rows.map((r) => r.line))).toEqual(want);
       expectOneCsvPerFolder([...new Set(rows.map((r) => r.key))]);
     } finally {
-      cloud.s3.setInterceptor(undefined);
+      cloud.intercept('s3', undefined);
     }
   });
 
