@@ -11,6 +11,7 @@ import path from 'node:path';
 import { exportBatch } from '../lambdas/exporter/export-batch';
 import { startLocalCloud } from '../infra/local-cloud/local-cloud';
 import { generateEvents } from '../tools/simulator/fleet';
+import { loggerBenchmark, valueQueryBenchmark, type Figure } from './datapoint-logs';
 import { mixedBatch, nullStore } from './fixtures';
 import { csvRow } from '../lambdas/exporter/csv';
 import { validateEvent } from '../lambdas/shared/device-events';
@@ -20,17 +21,6 @@ function rowOf(event: unknown): string {
   const result = validateEvent(event);
   if (!result.ok) throw new Error(result.reason);
   return csvRow(result.event, result.type);
-}
-
-interface Figure {
-  section: string;
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: { name: string; value: number; unit: string };
-  ratio?: number;
-  goal?: string;
-  pass?: boolean;
 }
 
 const ROOT = path.resolve(__dirname, '..');
@@ -182,6 +172,12 @@ async function main(): Promise<void> {
   exporterMemory();
   log('exporter end to end on the local cloud…');
   await exporterEndToEnd();
+  log('datapoint logger…');
+  figures.push(...(await loggerBenchmark()));
+  for (const stored of [1_000, 100_000]) {
+    log(`value queries over ${stored} stored values…`);
+    figures.push(...(await valueQueryBenchmark(stored)));
+  }
   const markdown = report();
   await writeFile(path.join(__dirname, 'REPORT.md'), `${markdown}\n`);
   await writeFile(path.join(__dirname, 'results.json'), `${JSON.stringify({ runAt: new Date().toISOString(), node: process.version, cpus: os.cpus().length, figures }, null, 2)}\n`);
