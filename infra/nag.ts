@@ -10,7 +10,9 @@ export function nagResourceFinding(scope: IConstruct, resource: string): string 
   const parts = join[1].map((part) => {
     if (typeof part === 'string') return part;
     const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-    return getAtt ? `<${getAtt[0]}.${getAtt[1]}>` : undefined;
+    if (getAtt) return `<${getAtt[0]}.${getAtt[1]}>`;
+    const ref = (part as { Ref?: string }).Ref;
+    return ref ? `<${ref}>` : undefined;
   });
   return parts.every((p): p is string => p !== undefined) ? parts.join(join[0]) : undefined;
 }

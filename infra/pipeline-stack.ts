@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { DatapointLogTable } from './constructs/datapoint-log-table';
 import { DeviceEventStream } from './constructs/device-event-stream';
 import { ExportBucket } from './constructs/export-bucket';
+import { ExportCredentials } from './constructs/export-credentials';
 import { PipelineFunction, lambdaEntry } from './constructs/pipeline-function';
 import { PipelineHttpApi } from './constructs/pipeline-http-api';
 import { integerContext } from './context';
@@ -23,6 +24,7 @@ export class DevicePipelineStack extends Stack {
   readonly exportBucket: ExportBucket;
   readonly datapointLogs: DatapointLogTable;
   readonly api: PipelineHttpApi;
+  readonly exportCredentials: ExportCredentials;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -90,6 +92,8 @@ export class DevicePipelineStack extends Stack {
     });
     this.datapointLogs.bind(logValues, 'readWrite');
     for (const method of [HttpMethod.GET, HttpMethod.DELETE]) this.api.addRoute(method, `${logsPath}/value/{value_param}`, logValues);
+
+    this.exportCredentials = new ExportCredentials(this, 'ExportCredentials', { bucket: this.exportBucket.bucket, api: this.api });
 
     const identity = new PipelineFunction(this, 'IdentityFunction', {
       entry: lambdaEntry('identity'),
