@@ -139,7 +139,7 @@ describe('DevicePipelineStack', () => {
 
   describe('datapoint log table', () => {
     it('is one on-demand table with pk/sk, PITR, TTL on expiresAt, AWS-managed encryption', () => {
-      template.resourceCountIs('AWS::DynamoDB::Table', 1);
+      template.resourceCountIs('AWS::DynamoDB::Table', 2); // the datapoint logs, the credentials locks
       template.hasResource('AWS::DynamoDB::Table', {
         DeletionPolicy: 'Retain',
         Properties: {
@@ -223,6 +223,7 @@ describe('DevicePipelineStack', () => {
       const protectedRoutes = [
         'GET /me', `GET ${logs}`, `PUT ${logs}`, `GET ${logs}/{setting}`, `PUT ${logs}/{setting}`, `DELETE ${logs}/{setting}`,
         `GET ${logs}/value/{value_param}`, `DELETE ${logs}/value/{value_param}`,
+        'GET /oems/{oem_id}/data-export/credentials', 'POST /oems/{oem_id}/data-export/credentials/refresh',
       ];
       const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => (r as Resource).Properties!);
       expect(routes.map((r) => r.RouteKey).sort()).toEqual(['GET /health', ...protectedRoutes].sort());
@@ -286,7 +287,7 @@ describe('DevicePipelineStack', () => {
   describe('Lambda functions', () => {
     it('all run Node.js 24 on arm64 with a one-month log group, Powertools settings and source maps', () => {
       const functions = template.findResources('AWS::Lambda::Function');
-      expect(Object.keys(functions)).toHaveLength(6);
+      expect(Object.keys(functions)).toHaveLength(7);
       for (const fn of Object.values(functions) as Resource[]) {
         expect(fn.Properties).toMatchObject({
           Runtime: 'nodejs24.x',
@@ -332,6 +333,27 @@ describe('DevicePipelineStack', () => {
           ],
         },
       } });
+    });
+  });
+
+  describe('export credentials', () => {
+    it('may manage only IAM users under the stack\'s path, secrets under its prefix, and its lock table', () => {
+      const [, policy] = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('ExportCredentialsFunction'))!;
+      const statements = ((policy as Resource).Properties!.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement;
+      const byService = (prefix: string) => statements.filter((st) => [st.Action].flat().every((a) => a.startsWith(prefix)));
+      const [iam] = byService('iam:');
+      expect([iam!.Action].flat().sort()).toEqual(['iam:CreateAccessKey', 'iam:CreateUser', 'iam:DeleteAccessKey', 'iam:GetUser', 'iam:ListAccessKeys', 'iam:PutUserPolicy', 'iam:TagUser']);
+      expect(JSON.stringify(iam!.Resource)).toContain(':user/DevicePipeline/oem-export/*');
+      const [secrets] = byService('secretsmanager:');
+      expect([secrets!.Action].flat().sort()).toEqual(['secretsmanager:CreateSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue']);
+      expect(JSON.stringify(secrets!.Resource)).toContain(':secret:DevicePipeline/oem-export/*');
+      const [locks] = byService('dynamodb:');
+      expect(locks!.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.exportCredentials.lockTable), 'Arn'] });
+      // Nothing on every resource.
+      expect(statements.filter((st) => st.Resource === '*')).toEqual([]);
+      expect(propsOf(logicalId(stack.exportCredentials.function))).toMatchObject({
+        Environment: { Variables: expect.objectContaining({ IAM_PATH: '/DevicePipeline/oem-export/', SECRET_PREFIX: 'DevicePipeline/oem-export/' }) },
+      });
     });
   });
 
