@@ -11,7 +11,9 @@ import path from 'node:path';
 import { exportBatch } from '../lambdas/exporter/export-batch';
 import { startLocalCloud } from '../infra/local-cloud/local-cloud';
 import { generateEvents } from '../tools/simulator/fleet';
+import { bundleBenchmark } from './bundles';
 import { loggerBenchmark, valueQueryBenchmark, type Figure } from './datapoint-logs';
+import { createPipelineApp } from '../infra/pipeline-app';
 import { mixedBatch, nullStore } from './fixtures';
 import { csvRow } from '../lambdas/exporter/csv';
 import { validateEvent } from '../lambdas/shared/device-events';
@@ -177,6 +179,14 @@ async function main(): Promise<void> {
   for (const stored of [1_000, 100_000]) {
     log(`value queries over ${stored} stored values…`);
     figures.push(...(await valueQueryBenchmark(stored)));
+  }
+  log('Lambda bundles…');
+  const outdir = await mkdtemp(path.join(os.tmpdir(), 'bench-assembly-'));
+  try {
+    const assembly = createPipelineApp({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } }).app.synth();
+    figures.push(...bundleBenchmark(assembly.directory));
+  } finally {
+    await rm(outdir, { recursive: true, force: true });
   }
   const markdown = report();
   await writeFile(path.join(__dirname, 'REPORT.md'), `${markdown}\n`);
