@@ -29,13 +29,24 @@ function deviceAt(stored: DeviceRecord, facts: readonly DeviceFact[] | undefined
   return device;
 }
 
-/** The updates of each datapoint in the batch, in stream order. */
-function updatesByDatapoint(events: readonly BatchEvent[]): Map<string, { ref: DatapointRef; updates: Update[] }> {
+/**
+ * A logged value is one DynamoDB item (400 KB at most): larger values are not logged, as if the update
+ * had not happened, rather than failing the batch. The export keeps them.
+ */
+export const MAX_LOGGED_VALUE_BYTES = 350_000;
+
+/** The updates of each datapoint in the batch, in stream order; `oversized` counts those too large to log. */
+function updatesByDatapoint(events: readonly BatchEvent[]): { byRef: Map<string, { ref: DatapointRef; updates: Update[] }>; oversized: number } {
   const byRef = new Map<string, { ref: DatapointRef; updates: Update[] }>();
+  let oversized = 0;
   for (const { event, arrivalMs } of events) {
     const ref = datapointRefOf(event);
     if (!ref || !('datapoint' in event)) continue;
     const body = event.datapoint;
+    if (typeof body.value === 'string' && Buffer.byteLength(body.value) > MAX_LOGGED_VALUE_BYTES) {
+      oversized++;
+      continue;
+    }
     const id = refId(ref);
     let entry = byRef.get(id);
     if (!entry) byRef.set(id, (entry = { ref, updates: [] }));
@@ -45,7 +56,7 @@ function updatesByDatapoint(events: readonly BatchEvent[]): Map<string, { ref: D
       value: body.value,
     });
   }
-  return byRef;
+  return { byRef, oversized };
 }
 
 /**
@@ -65,14 +76,13 @@ export async function logOemBatch(
   // is not logged; its updates are counted as skipped, and the rest of the batch goes on.
   const storable = registry.datapoints.filter(datapointKeyFits);
   const datapoints = await stores.registry.registerDatapoints(oemId, storable, now);
-  const updates = updatesByDatapoint(events);
+  const { byRef: updates, oversized } = updatesByDatapoint(events);
   const devices = await stores.registry.getDevices(oemId, [...updates.values()].map((u) => u.ref.dsn));
-  await Promise.all([...registry.devices].map(([dsn, change]) => stores.registry.updateDevice(oemId, dsn, change)));
 
   const facts = deviceFacts(events);
   const values: Array<{ ref: DatapointRef; value: StoredValue }> = [];
   const states: Array<{ ref: DatapointRef; state: LoggerState }> = [];
-  let skipped = 0;
+  let skipped = oversized;
   for (const [id, { ref, updates: list }] of updates) {
     const datapoint = datapoints.get(id);
     if (!datapoint) {
@@ -100,12 +110,16 @@ export async function logOemBatch(
           deviceHealth: device.health,
           ...(device.timeZone ? { timeZone: device.timeZone } : {}),
           expiresAt: Math.ceil(expiresAt(logged, datapoint.config) / 1000),
+          loggedAt: now,
         },
       });
     }
     if (JSON.stringify(state) !== JSON.stringify(before)) states.push({ ref, state });
   }
+  // Values, then the logger's states, then the devices: a batch retried after a failure before the
+  // last step sees the devices as they were before it, and rewrites exactly the same values.
   await stores.values.putValues(oemId, values);
   await Promise.all(states.map(({ ref, state }) => stores.values.saveLoggerState(oemId, ref, state)));
+  await Promise.all([...registry.devices].map(([dsn, change]) => stores.registry.updateDevice(oemId, dsn, change)));
   return { datapoints: registry.datapoints.length, devices: registry.devices.size, logged: values.length, skipped };
 }

@@ -21,6 +21,8 @@ export interface StoredValue {
   timeZone?: string;
   /** TTL (epoch seconds): the latest retention end of its levels when it was logged. */
   expiresAt: number;
+  /** When the logger wrote it (epoch ms): paging snapshots leave out what was logged after them. */
+  loggedAt?: number;
 }
 
 const SEQUENCE_SPAN = 1_000_000_000;
@@ -51,6 +53,7 @@ function valueFromItem(item: Item): StoredValue {
     deviceHealth: item.deviceHealth as DeviceHealth,
     ...(item.timeZone ? { timeZone: item.timeZone as string } : {}),
     expiresAt: item.expiresAt as number,
+    ...(typeof item.loggedAt === 'number' ? { loggedAt: item.loggedAt } : {}),
   };
 }
 

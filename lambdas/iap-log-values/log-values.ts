@@ -21,10 +21,12 @@ interface Found {
   levels: Array<1 | 2 | 3>;
 }
 
-/** Conditions on logged values: the datapoint element's `timestamp` ones, and all of `{value_param}`'s. */
+/** Conditions on logged values: the datapoint element's `timestamp` and `tag` ones, and all of `{value_param}`'s. */
 function valueConditions(datapoint: Selector<'datapoint_name'>, valueParam: Selector<'value_param'> | undefined): ValueCondition[] {
-  const isTimestamp = (c: Condition<KeyOf<'datapoint_name'>>): c is Condition<'timestamp'> => c.key === 'timestamp';
-  const fromDatapoint = datapoint.kind === 'query' ? datapoint.conditions.filter(isTimestamp) : [];
+  // On the datapoint element, `timestamp` selects values, and `tag` means the values logged at that
+  // level (the seed's "all level 1 logged datapoints named …"), not only datapoints with it active.
+  const isValueCondition = (c: Condition<KeyOf<'datapoint_name'>>): c is Condition<'timestamp' | 'tag'> => c.key === 'timestamp' || c.key === 'tag';
+  const fromDatapoint = datapoint.kind === 'query' ? datapoint.conditions.filter(isValueCondition) : [];
   return [...fromDatapoint, ...(valueParam?.kind === 'query' ? valueParam.conditions : [])];
 }
 
@@ -55,10 +57,12 @@ async function findValues(
   conditions: readonly ValueCondition[], need: number, now: number, snapshot: number,
 ): Promise<Found[]> {
   const range = timeRangeOf(conditions);
-  range.to = Math.min(range.to ?? snapshot, snapshot);
+  // Conditions that exclude each other select nothing (DynamoDB refuses an inverted key range).
+  if (range.from !== undefined && range.to !== undefined && range.from > range.to) return [];
   const lists = await Promise.all(selected.map(async (entry, order) => {
     const found: Found[] = [];
     for await (const value of values.values(oemId, entry.datapoint, range)) {
+      if (value.loggedAt !== undefined && value.loggedAt > snapshot) continue; // logged after the snapshot
       const levels = visibleLevels(value, entry.datapoint.config, now);
       if (levels.length === 0) continue; // past the retention of every level it was logged for
       const subject = { id: value.id, tags: levels.map((l) => `log_level_${l}`), timestamp: value.at, value: typeof value.value === 'object' ? null : value.value };

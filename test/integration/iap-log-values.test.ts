@@ -1,0 +1,814 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
+import type { BufferedRequest } from '../../infra/local-cloud/http-util';
+import { formatLocal, formatUtc } from '../../lambdas/datapoint-logs/time-format';
+import { valuePartition } from '../../lambdas/datapoint-logs/values';
+import {
+  call, connectivityEvent, datapointEvent, locationEvent, logsPath, putEvents, registrationEvent, uniqueOem, type ApiReply,
+} from './iap-helpers';
+import { eventually, startTestCloud } from './local-cloud-helpers';
+
+/**
+ * The IAP log value routes end to end on the local cloud: datapoints configured through the
+ * configuration routes, DSS events put on the real stream, the datapoint-logger deciding and writing
+ * values to DynamoDB, the values function answering over the HTTP API with real tokens. Every test has
+ * its own OEM. Faults are injected at the edge (`cloud.intercept('dynamodb', …)`).
+ */
+
+jest.setTimeout(120_000);
+
+let cloud: LocalCloud;
+let kinesis: KinesisClient;
+let doc: DynamoDBDocumentClient;
+let streamName: string;
+let table: string;
+
+beforeAll(async () => {
+  cloud = await startTestCloud();
+  const config = { region: cloud.region, endpoint: cloud.edgeUrl, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+  kinesis = new KinesisClient(config);
+  doc = DynamoDBDocumentClient.from(new DynamoDBClient(config));
+  streamName = cloud.outputs.EventStreamName!;
+  table = cloud.outputs.DatapointLogTableName!;
+});
+
+afterAll(async () => {
+  kinesis?.destroy();
+  doc?.destroy();
+  await cloud?.stop();
+});
+
+// ---- helpers --------------------------------------------------------------------------------------
+
+type Json = Record<string, unknown>;
+type Tag = Record<string, null>;
+interface Value {
+  id: number;
+  local: string;
+  utc: string;
+  deviceId: string;
+  deviceName: string;
+  blockName: string;
+  blockIndex: string;
+  datapointName: string;
+  deviceState: string;
+  deviceHealth: string;
+  value: unknown;
+  tags: Tag[];
+}
+interface Page {
+  snapshot: number;
+  resources: Value[];
+  remainingPages: number;
+}
+interface ErrorBody {
+  code: string;
+  message: string;
+}
+
+const S = 1000;
+const VALUE_KEYS = ['id', 'local', 'utc', 'deviceId', 'deviceName', 'blockName', 'blockIndex', 'datapointName', 'deviceState', 'deviceHealth', 'value', 'tags'];
+
+async function tenant(label: string): Promise<{ oemId: string; token: string }> {
+  const oemId = uniqueOem(label);
+  return { oemId, token: await cloud.issuer.sign({ oemId }) };
+}
+
+const api = <T = Value[]>(method: string, path: string, token?: string, body?: unknown) => call<T>(cloud, method, path, token, body);
+
+/** `…/logs/value/{value_param}` of an address, elements as they go on the wire. */
+const valuesPath = (id: string, block: string, index: string, name: string, valueParam = '*') => logsPath(id, block, index, name, `value/${valueParam}`);
+
+/** A recent whole second plus `ms` milliseconds: event times for a test, in the past so nothing is after "now". */
+const baseTime = (secondsAgo = 600, ms = 123) => Math.floor(Date.now() / 1000) * 1000 - secondsAgo * S + ms;
+
+/** A datapoint event at `at`, to the millisecond. */
+function update(oemId: string, dsn: string, name: string, value: unknown, at: number, options: { block?: string; blockIndex?: number } = {}): Json {
+  const event = datapointEvent(oemId, dsn, name, { ...options, value, at });
+  const body = event.datapoint as Json;
+  body.updated_at = body.created_at = new Date(at).toISOString();
+  return event;
+}
+
+type LevelSetting = { interval: number; retention: number };
+interface Root {
+  level1?: LevelSetting;
+  level2?: LevelSetting;
+  level3?: LevelSetting;
+  minDeltaValue?: string | number;
+  minDeltaTime?: number;
+}
+const EVERY: Root = { level1: { interval: 0, retention: 1 }, minDeltaValue: 'always' };
+
+/** PUTs a datapoint's configuration on its literal path (which registers it); returns the datapoint's id. */
+async function configure(token: string, dsn: string, name: string, root: Root, block = 'device', index = '0'): Promise<number> {
+  const reply = await api<Array<{ id: number }>>('PUT', logsPath(dsn, block, index, name), token, root);
+  expect({ status: reply.status, entries: Array.isArray(reply.body) ? reply.body.length : reply.body }).toEqual({ status: 200, entries: 1 });
+  return reply.body[0]!.id;
+}
+
+function expectOk<T>(reply: ApiReply<T>): T {
+  expect({ status: reply.status, body: reply.body }).toEqual({ status: 200, body: expect.anything() });
+  expect(reply.contentType).toMatch(/application\/json/);
+  return reply.body;
+}
+
+function expectError(reply: ApiReply<unknown>, status: number, code?: string): ErrorBody {
+  expect({ status: reply.status, body: reply.body }).toEqual({ status, body: { code: code ?? expect.any(String), message: expect.any(String) } });
+  return reply.body as ErrorBody;
+}
+
+/** Polls GET `path` until it answers at least `count` values (the logger has caught up). */
+async function valuesWhen(token: string, path: string, count: number, timeoutMs = 20_000): Promise<Value[]> {
+  return eventually(async () => {
+    const reply = await api('GET', path, token);
+    return reply.status === 200 && Array.isArray(reply.body) && reply.body.length >= count ? reply.body : undefined;
+  }, timeoutMs, `${count} values at ${path}`);
+}
+
+const tags = (...levels: number[]): Tag[] => levels.map((l) => ({ [`log_level_${l}`]: null }));
+
+/** A value as the reply must show it (id checked separately). */
+function expected(dsn: string, name: string, at: number, value: unknown, levels: number[], device: { state?: string; health?: string; timeZone?: string; block?: string; index?: string } = {}): Value {
+  return {
+    id: expect.any(Number) as unknown as number,
+    local: formatLocal(at, device.timeZone),
+    utc: formatUtc(at),
+    deviceId: dsn,
+    deviceName: dsn,
+    blockName: device.block ?? 'device',
+    blockIndex: device.index ?? '0',
+    datapointName: name,
+    deviceState: device.state ?? 'provisioned',
+    deviceHealth: device.health ?? 'normal',
+    value,
+    tags: tags(...levels),
+  };
+}
+
+const summary = (values: Value[]) => values.map((v) => `${v.deviceId}/${v.datapointName}=${JSON.stringify(v.value)}`);
+const utcMs = (v: Value) => Date.parse(`${v.utc.slice(0, 23).replace(' ', 'T')}Z`);
+
+function expectSortedByUtc(values: Value[]): void {
+  const times = values.map(utcMs);
+  expect(times).toEqual([...times].sort((a, b) => a - b));
+}
+
+/** The value items of a datapoint as stored in the table (for checks behind the API). */
+async function storedItems(oemId: string, dsn: string, name: string, block = 'device', blockIndex = 0): Promise<Json[]> {
+  const items: Json[] = [];
+  let startKey: Json | undefined;
+  do {
+    const page = await doc.send(new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': valuePartition(oemId, { dsn, block, blockIndex, name }) },
+      ExclusiveStartKey: startKey,
+    }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
+const targetOf = (request: BufferedRequest) => request.headers['x-amz-target'] ?? '';
+const bodyOf = (request: BufferedRequest) => request.body.toString('utf8');
+const throttled = () => ({
+  status: 400,
+  headers: { 'content-type': 'application/x-amz-json-1.0' },
+  body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'throttled' }),
+});
+const internalError = () => ({
+  status: 500,
+  headers: { 'content-type': 'application/x-amz-json-1.0' },
+  body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'injected' }),
+});
+
+// ---- tests ----------------------------------------------------------------------------------------
+
+describe('logged values as the seed shows them', () => {
+  it('answers exactly the updates the rules select, in the seed\'s shape, tagged per level, sorted by UTC, device facts as at each value', async () => {
+    const { oemId, token } = await tenant('shape');
+    const dsn = 'AC000W000000001';
+    const B = baseTime();
+    // temp: level 1 every change, level 2 at most every 10 s, minDeltaValue any. hum: level 3, every update.
+    const tempId = await configure(token, dsn, 'temp', { level1: { interval: 0, retention: 1 }, level2: { interval: 10, retention: 2 }, minDeltaValue: 'any' });
+    const humId = await configure(token, dsn, 'hum', { level3: { interval: 0, retention: 1 }, minDeltaValue: 'always' });
+    await putEvents(kinesis, streamName, [
+      locationEvent(oemId, dsn, { lat: '58.6', long: '49.7', time_zone: 'Europe/Kirov' }, B - 60 * S),
+      update(oemId, dsn, 'temp', 1, B), //                    logged: levels 1, 2
+      update(oemId, dsn, 'temp', 1, B + 1 * S), //            same value: not logged (any)
+      update(oemId, dsn, 'temp', 2, B + 2500), //             level 1 (level 2 waits 10 s)
+      update(oemId, dsn, 'hum', 50, B + 3 * S), //            level 3
+      update(oemId, dsn, 'hum', 50, B + 3500), //             level 3 (always)
+      connectivityEvent(oemId, dsn, 'Offline', B + 5 * S),
+      update(oemId, dsn, 'temp', 3, B + 12 * S), //           levels 1, 2; device down
+      update(oemId, dsn, 'temp', 3, B + 13 * S), //           same value: not logged
+      registrationEvent(oemId, dsn, false, B + 20 * S),
+      update(oemId, dsn, 'temp', 'x', B + 21 * S), //         level 1 (level 2: 9 s since it logged); unprovisioned
+      update(oemId, dsn, 'temp', true, B + 22 * S), //        levels 1, 2
+    ]);
+    const values = await valuesWhen(token, valuesPath(dsn, '*', '*', '*'), 7);
+    const kirov = { timeZone: 'Europe/Kirov' };
+    const down = { ...kirov, health: 'down' };
+    const gone = { ...down, state: 'unprovisioned' };
+    expect(values).toEqual([
+      expected(dsn, 'temp', B, 1, [1, 2], kirov),
+      expected(dsn, 'temp', B + 2500, 2, [1], kirov),
+      expected(dsn, 'hum', B + 3 * S, 50, [3], kirov),
+      expected(dsn, 'hum', B + 3500, 50, [3], kirov),
+      expected(dsn, 'temp', B + 12 * S, 3, [1, 2], down),
+      expected(dsn, 'temp', B + 21 * S, 'x', [1], gone),
+      expected(dsn, 'temp', B + 22 * S, true, [1, 2], gone),
+    ]);
+    for (const v of values) expect(Object.keys(v)).toEqual(VALUE_KEYS);
+    expect(values[0]!.local).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.123 Europe\/Kirov$/);
+    expect(values[0]!.utc).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.123 UTC$/);
+
+    // id: the datapoint's number × 10⁹ + the value's sequence: unique, increasing in logging order per datapoint.
+    const ids = (name: string) => values.filter((v) => v.datapointName === name).map((v) => v.id);
+    expect(ids('temp')).toEqual([1, 2, 3, 4, 5].map((n) => tempId * 1e9 + n));
+    expect(ids('hum')).toEqual([1, 2].map((n) => humId * 1e9 + n));
+    expect(new Set(values.map((v) => v.id)).size).toBe(values.length);
+
+    // Nothing else turns up later (the skipped updates stay skipped).
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(expectOk(await api('GET', valuesPath(dsn, '*', '*', '*'), token))).toEqual(values);
+  });
+
+  it('answers the seed\'s examples: nvoEnergy at level 1 on 17q2d95.4, and the regex over nvoEnergy|nvoVoltage|nvoPwrFactor on T6tWyg8.3', async () => {
+    const { oemId, token } = await tenant('seedex');
+    const B = baseTime();
+    const [d1, d2] = ['17q2d95.4', 'T6tWyg8.3'];
+    await configure(token, d1, 'nvoEnergy', { level1: { interval: 0, retention: 1 }, level2: { interval: 0, retention: 1 }, minDeltaValue: 'always' });
+    await configure(token, d1, 'nvoEnergy', { level2: { interval: 0, retention: 1 }, minDeltaValue: 'always' }, 'Meter', '1'); // no level 1
+    await configure(token, d1, 'nvoVoltage', EVERY);
+    for (const name of ['nvoEnergy', 'nvoVoltage', 'nvoPwrFactor', 'nvoCurrent', 'myNvoEnergy']) await configure(token, d2, name, EVERY);
+    const events: Json[] = [];
+    for (let i = 0; i < 3; i++) {
+      events.push(update(oemId, d1, 'nvoEnergy', 100 + i, B + i * S));
+      events.push(update(oemId, d1, 'nvoEnergy', 200 + i, B + i * S + 100, { block: 'Meter', blockIndex: 1 }));
+      events.push(update(oemId, d1, 'nvoVoltage', 230 + i, B + i * S + 200));
+    }
+    ['nvoEnergy', 'nvoVoltage', 'nvoPwrFactor', 'nvoCurrent', 'myNvoEnergy'].forEach((name, n) => {
+      for (let i = 0; i < 2; i++) events.push(update(oemId, d2, name, n * 10 + i, B + i * S + n * 10));
+    });
+    await putEvents(kinesis, streamName, events);
+    await valuesWhen(token, valuesPath('*', '*', '*', '*'), 9 + 10);
+
+    const first = expectOk(await api('GET', `/iap/devs/17q2d95.4/if/*/*/*+name==nvoEnergy&tag==log_level_1/logs/value/*`, token));
+    expect(first).toEqual([0, 1, 2].map((i) => expected(d1, 'nvoEnergy', B + i * S, 100 + i, [1, 2])));
+
+    const second = expectOk(await api('GET', `/iap/devs/T6tWyg8.3/if/*/*/*+name=+^(nvoEnergy)%7C(nvoVoltage)%7C(nvoPwrFactor)/logs/value/*`, token));
+    expect(second).toEqual([0, 1].flatMap((i) => ['nvoEnergy', 'nvoVoltage', 'nvoPwrFactor'].map((name, n) => expected(d2, name, B + i * S + n * 10, n * 10 + i, [1]))));
+    expectSortedByUtc(second);
+  });
+
+  it('selects values by their level tag in {value_param}', async () => {
+    const { oemId, token } = await tenant('tagvp');
+    const dsn = 'TAG0001';
+    const B = baseTime();
+    // Level 1 at most hourly, level 2 every update: only the first value carries log_level_1.
+    await configure(token, dsn, 'nvoEnergy', { level1: { interval: 3600, retention: 1 }, level2: { interval: 0, retention: 1 }, minDeltaValue: 'always' });
+    await putEvents(kinesis, streamName, [0, 1, 2].map((i) => update(oemId, dsn, 'nvoEnergy', i, B + i * S)));
+    const all = await valuesWhen(token, valuesPath(dsn, '*', '*', '*'), 3);
+    expect(all.map((v) => v.tags)).toEqual([tags(1, 2), tags(2), tags(2)]);
+    expect(expectOk(await api('GET', valuesPath(dsn, '*', '*', 'nvoEnergy', '*+tag==log_level_1'), token))).toEqual([all[0]]);
+    expect(expectOk(await api('GET', valuesPath(dsn, '*', '*', 'nvoEnergy', '*+tag!=log_level_1'), token))).toEqual(all.slice(1));
+    expect(expectOk(await api('GET', valuesPath(dsn, '*', '*', 'nvoEnergy', '*+tag=+level_2$'), token))).toEqual(all);
+  });
+
+  // Regression test (fixed; the bug was in lambdas/iap-log-values/log-values.ts:25-28, valueConditions): on the value routes, a `tag`
+  // condition on {datapoint_name} only selects DATAPOINTS that have that level active (select.ts
+  // activeLevelTags); it is not applied to the values, unlike `timestamp`. So the seed's "Get all
+  // level 1 logged datapoints named nvoEnergy" (`*+name==nvoEnergy&tag==log_level_1`) also returns
+  // values that were logged at level 2 only (tags [{"log_level_2": null}]). README "IAP datapoint log
+  // values" lists `tag` next to `timestamp` as a value selection on {datapoint_name}.
+  it('applies tag==log_level_1 on {datapoint_name} to the values: only values logged at level 1', async () => {
+    const { oemId, token } = await tenant('tagdp');
+    const dsn = 'TAG0002';
+    const B = baseTime();
+    await configure(token, dsn, 'nvoEnergy', { level1: { interval: 3600, retention: 1 }, level2: { interval: 0, retention: 1 }, minDeltaValue: 'always' });
+    await putEvents(kinesis, streamName, [0, 1, 2].map((i) => update(oemId, dsn, 'nvoEnergy', i, B + i * S)));
+    const all = await valuesWhen(token, valuesPath(dsn, '*', '*', '*'), 3);
+    const reply = expectOk(await api('GET', valuesPath(dsn, '*', '*', '*+name==nvoEnergy&tag==log_level_1'), token));
+    expect(reply.map((v) => v.tags)).toEqual([tags(1, 2)]);
+    expect(reply).toEqual([all[0]]);
+  });
+});
+
+describe('selection', () => {
+  it('selects by device, name, regex, tag, time range on either element, value, id; sorted by UTC across datapoints and devices', async () => {
+    const { oemId, token } = await tenant('select');
+    const B = baseTime();
+    const points = [['SEL001', 'temp'], ['SEL001', 'hum'], ['SEL002', 'temp'], ['SEL002', 'Humidity']] as const;
+    for (const [dsn, name] of points) await configure(token, dsn, name, EVERY);
+    // 12 updates, interleaved over the four datapoints, 750 ms apart: value k at B + k·750 ms.
+    const plan = Array.from({ length: 12 }, (_, k) => ({ dsn: points[k % 4]![0], name: points[k % 4]![1], value: k * 5, at: B + k * 750 }));
+    await putEvents(kinesis, streamName, plan.map((p) => update(oemId, p.dsn, p.name, p.value, p.at)));
+    const all = await valuesWhen(token, valuesPath('*', '*', '*', '*'), 12);
+    expect(all).toEqual(plan.map((p) => expected(p.dsn, p.name, p.at, p.value, [1])));
+    expectSortedByUtc(all);
+
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const at = (k: number) => plan[k]!.at;
+    const pick = (keep: (p: (typeof plan)[number], k: number) => boolean) => all.filter((_, k) => keep(plan[k]!, k));
+    const cases: Array<[string, Value[]]> = [
+      [valuesPath('*', '*', '*', '*'), all],
+      [valuesPath('SEL001', '*', '*', '*'), pick((p) => p.dsn === 'SEL001')],
+      [valuesPath('*+id==SEL002', '*', '*', '*'), pick((p) => p.dsn === 'SEL002')],
+      [valuesPath('*+name!=SEL002', 'device', '0', '*'), pick((p) => p.dsn === 'SEL001')],
+      [valuesPath('*', '*', '*', 'temp'), pick((p) => p.name === 'temp')],
+      [valuesPath('*', '*', '*', '*+name==temp'), pick((p) => p.name === 'temp')],
+      [valuesPath('*', '*', '*', '*+name=+^hum'), pick((p) => /^hum/i.test(p.name))],
+      [valuesPath('*', '*', '*', '*+name!+^hum'), pick((p) => p.name === 'temp')],
+      [valuesPath('*', '*+name==device', '*+index==0', '*+tag==log_level_1'), all],
+      [valuesPath('*', '*', '*', '*+tag==log_level_2'), []],
+      [valuesPath('SEL002', 'device', '0', 'Humidity'), pick((p) => p.dsn === 'SEL002' && p.name === 'Humidity')],
+      // Time ranges on the datapoint element (bounds at exact value times: inclusive / exclusive).
+      [valuesPath('*', '*', '*', `*+utc=>${iso(at(3))}&utc<${iso(at(8))}`), pick((_, k) => k >= 3 && k < 8)],
+      [valuesPath('*', '*', '*', `*+timestamp>${iso(at(3))}&timestamp<=${iso(at(8))}`), pick((_, k) => k > 3 && k <= 8)],
+      [valuesPath('*', '*', '*', `*+name==temp&utc>${iso(at(0))}`), pick((p, k) => p.name === 'temp' && k > 0)],
+      // … and on {value_param}; < and > percent-encoded as well.
+      [valuesPath('*', '*', '*', '*', `*+utc<=${iso(at(2))}`), pick((_, k) => k <= 2)],
+      [valuesPath('*', '*', '*', '*', `*+utc%3E${iso(at(9))}`), pick((_, k) => k > 9)],
+      [valuesPath('*', '*', '*', '*', `*+utc%3E=${iso(at(9))}`), pick((_, k) => k >= 9)],
+      [valuesPath('*', '*', '*', '*', `*+utc%3C${iso(at(1))}`), pick((_, k) => k < 1)],
+      [valuesPath('*', '*', '*', '*', `*+utc==${iso(at(5))}`), pick((_, k) => k === 5)],
+      [valuesPath('*', '*', '*', '*', `*+utc!=${iso(at(5))}`), pick((_, k) => k !== 5)],
+      [valuesPath('*', '*', '*', `*+utc>${iso(at(1))}`, `*+utc<${iso(at(4))}`), pick((_, k) => k > 1 && k < 4)],
+      [valuesPath('*', '*', '*', '*', `*+utc=>${iso(B - 3600 * S).slice(0, 10)}`), all], // a bare date
+      // By value and id.
+      [valuesPath('*', '*', '*', '*', '*+value=>30&value<50'), pick((p) => p.value >= 30 && p.value < 50)],
+      [valuesPath('*', '*', '*', '*', `*+id==${all[7]!.id}`), [all[7]!]],
+      [valuesPath('*', '*', '*', '*', String(all[6]!.id)), [all[6]!]],
+      [valuesPath('SEL001', 'device', '0', 'temp', String(all[4]!.id)), [all[4]!]], // k = 4 is SEL001/temp's
+      [valuesPath('SEL001', 'device', '0', 'hum', String(all[0]!.id)), []], // an id of another datapoint
+      [valuesPath('*', '*', '*', 'nothing'), []],
+    ];
+    for (const [path, want] of cases) {
+      const reply = await api('GET', path, token);
+      expect({ path, status: reply.status, values: Array.isArray(reply.body) ? summary(reply.body) : reply.body }).toEqual({ path, status: 200, values: summary(want) });
+      expect(reply.body).toEqual(want);
+    }
+
+    // A literal path naming no datapoint: 404; malformed selections: 400; no token: 401.
+    expectError(await api('GET', valuesPath('SEL001', 'device', '0', 'nothing'), token), 404);
+    expectError(await api('GET', valuesPath('*', '*', '*', '*', '*+utc>yesterday'), token), 400, 'BadPath');
+    expectError(await api('GET', valuesPath('*', '*', '*', '*', '*+colour==red'), token), 400, 'BadPath');
+    expectError(await api('GET', valuesPath('*', '*', '*', '*+tag<log_level_1'), token), 400, 'BadPath');
+    expect((await api('GET', valuesPath('*', '*', '*', '*'))).status).toBe(401);
+  });
+
+  // Regression test (fixed; the bug was in lambdas/iap-log-values/log-values.ts:57-58 → values.ts:104-108): a time range with nothing
+  // in it — a lower bound after the snapshot (`utc>` a future time), or `utc>B&utc<A` with A < B —
+  // becomes `sk BETWEEN :from AND :to` with :from > :to, which DynamoDB refuses with a
+  // ValidationException; the function fails and the caller gets 500 {"code":"InternalError"} for a
+  // valid query whose answer is []. DELETE with such a range fails the same way.
+  it('answers [] (not a 5xx) for a time range that cannot hold any value', async () => {
+    const { oemId, token } = await tenant('emptyrange');
+    const B = baseTime();
+    await configure(token, 'RNG001', 'temp', EVERY);
+    await putEvents(kinesis, streamName, [update(oemId, 'RNG001', 'temp', 1, B)]);
+    await valuesWhen(token, valuesPath('*', '*', '*', '*'), 1);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    for (const valueParam of [`*+utc>${iso(Date.now() + 3600 * S)}`, `*+utc>${iso(B + S)}&utc<${iso(B - S)}`]) {
+      const reply = await api('GET', valuesPath('*', '*', '*', '*', valueParam), token);
+      expect({ valueParam, status: reply.status, body: reply.body }).toEqual({ valueParam, status: 200, body: [] });
+      const deleted = await api('DELETE', valuesPath('*', '*', '*', '*', valueParam), token);
+      expect({ valueParam, status: deleted.status }).toEqual({ valueParam, status: 204 });
+    }
+  });
+});
+
+describe('paging', () => {
+  it('pages with pg, sz and xs: the pages make up the whole list, remainingPages 0 on the last page', async () => {
+    const { oemId, token } = await tenant('paging');
+    const B = baseTime();
+    await configure(token, 'PAGE01', 'a', EVERY);
+    await configure(token, 'PAGE02', 'b', EVERY);
+    const plan = Array.from({ length: 7 }, (_, k) => ({ dsn: k % 3 === 0 ? 'PAGE02' : 'PAGE01', name: k % 3 === 0 ? 'b' : 'a', at: B + k * 300 }));
+    await putEvents(kinesis, streamName, plan.map((p, k) => update(oemId, p.dsn, p.name, k, p.at)));
+    const path = valuesPath('*', '*', '*', '*');
+    const all = await valuesWhen(token, path, 7);
+    expect(all.map((v) => v.value)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+
+    const first = expectOk(await api<Page>('GET', `${path}?pg=0&sz=3`, token));
+    expect(first).toEqual({ snapshot: expect.any(Number), resources: all.slice(0, 3), remainingPages: 2 });
+    expect(Math.abs(first.snapshot - Date.now())).toBeLessThan(60 * S);
+    const xs = first.snapshot;
+    const second = expectOk(await api<Page>('GET', `${path}?pg=1&sz=3&xs=${xs}`, token));
+    expect(second.snapshot).toBe(xs);
+    expect(second.resources).toEqual(all.slice(3, 6));
+    expect(second.remainingPages).toBeGreaterThanOrEqual(1);
+    const last = expectOk(await api<Page>('GET', `${path}?pg=2&sz=3&xs=${xs}`, token));
+    expect(last).toEqual({ snapshot: xs, resources: all.slice(6), remainingPages: 0 });
+    expect(expectOk(await api<Page>('GET', `${path}?pg=3&sz=3&xs=${xs}`, token))).toEqual({ snapshot: xs, resources: [], remainingPages: 0 });
+    expect(expectOk(await api<Page>('GET', `${path}?pg=0`, token))).toEqual({ snapshot: expect.any(Number), resources: all, remainingPages: 0 }); // sz 50
+    expect(expectOk(await api<Page>('GET', `${path}?pg=0&sz=7`, token))).toEqual({ snapshot: expect.any(Number), resources: all, remainingPages: 0 });
+    expect(expectOk(await api<Page>('GET', `${path}?pg=6&sz=1`, token))).toEqual({ snapshot: expect.any(Number), resources: all.slice(6), remainingPages: 0 });
+    expect(expectOk(await api<Page>('GET', `${path}?pg=5&sz=1`, token)).remainingPages).toBe(1);
+    // Paging combines with selection.
+    expect(expectOk(await api<Page>('GET', `${valuesPath('*', '*', '*', 'a')}?pg=1&sz=2`, token)).resources).toEqual(all.filter((v) => v.datapointName === 'a').slice(2, 4));
+
+    // A value logged after the snapshot (and later in time) stays out of pages asked with xs.
+    await putEvents(kinesis, streamName, [update(oemId, 'PAGE01', 'a', 7, Date.now())]);
+    await valuesWhen(token, path, 8);
+    const again = expectOk(await api<Page>('GET', `${path}?pg=2&sz=3&xs=${xs}`, token));
+    expect(again).toEqual({ snapshot: xs, resources: all.slice(6), remainingPages: 0 });
+    expect(expectOk(await api<Page>('GET', `${path}?pg=2&sz=3`, token)).resources.map((v) => v.value)).toEqual([6, 7]);
+  });
+
+  it('refuses bad paging with 400 BadQuery', async () => {
+    const { token } = await tenant('badpage');
+    const path = valuesPath('*', '*', '*', '*');
+    for (const query of ['pg=-1', 'pg=a', 'pg=', 'pg=0&sz=0', 'pg=0&sz=1001', 'pg=0&sz=x', 'sz=5', 'xs=1', 'pg=0&xs=a.b', 'pg=0&xs=abc', 'pg=0&foo=1', 'foo=1']) {
+      const reply = await api('GET', `${path}?${query}`, token);
+      expect({ query, status: reply.status, code: (reply.body as unknown as ErrorBody).code }).toEqual({ query, status: 400, code: 'BadQuery' });
+    }
+    expectError(await api('DELETE', `${path}?pg=0`, token), 400, 'BadQuery');
+  });
+
+  // Regression test (fixed; the bug was in lambdas/iap-log-values/log-values.ts:58, findValues): the snapshot `xs` is compared with the
+  // values' EVENT time (`range.to = snapshot`), not with when they were logged. A value logged after
+  // the listing started but carrying an earlier event time (a device reporting late, a datapoint's
+  // first update) is slipped into the following pages and shifts them, although README promises
+  // "`snapshot` is the time the listing started; values logged later are left out of the following pages".
+  it('leaves values logged after the snapshot out of the following pages, whatever their event time', async () => {
+    const { oemId, token } = await tenant('snapshot');
+    const B = baseTime();
+    await configure(token, 'SNAP01', 'a', EVERY);
+    await configure(token, 'SNAP02', 'b', EVERY);
+    await putEvents(kinesis, streamName, [0, 1, 2, 3].map((k) => update(oemId, 'SNAP01', 'a', k, B + k * S)));
+    const path = valuesPath('*', '*', '*', '*');
+    const all = await valuesWhen(token, path, 4);
+    const first = expectOk(await api<Page>('GET', `${path}?pg=0&sz=2`, token));
+    expect(first.resources).toEqual(all.slice(0, 2));
+    // Logged now, with an event time between the first page's values.
+    await putEvents(kinesis, streamName, [update(oemId, 'SNAP02', 'b', 'late', B + 500)]);
+    await valuesWhen(token, path, 5);
+    const second = expectOk(await api<Page>('GET', `${path}?pg=1&sz=2&xs=${first.snapshot}`, token));
+    expect(second.resources).toEqual(all.slice(2, 4));
+  });
+});
+
+describe('DELETE …/logs/value/{value_param}', () => {
+  it('deletes the matching values (204), which are then gone from reads and from the table; the others stay', async () => {
+    const { oemId, token } = await tenant('delete');
+    const B = baseTime();
+    const points = [['DEL001', 'temp'], ['DEL001', 'hum'], ['DEL002', 'temp']] as const;
+    for (const [dsn, name] of points) await configure(token, dsn, name, EVERY);
+    await putEvents(kinesis, streamName, Array.from({ length: 12 }, (_, k) => update(oemId, points[k % 3]![0], points[k % 3]![1], k, B + k * S)));
+    const all = await valuesWhen(token, valuesPath('*', '*', '*', '*'), 12);
+    const iso = (ms: number) => new Date(ms).toISOString();
+
+    // DEL001/temp's values before B + 6 s (k = 0, 3).
+    const one = await api('DELETE', valuesPath('DEL001', 'device', '0', 'temp', `*+utc<${iso(B + 6 * S)}`), token);
+    expect({ status: one.status, body: one.body }).toEqual({ status: 204, body: undefined });
+    let left = all.filter((v) => !(v.deviceId === 'DEL001' && v.datapointName === 'temp' && (v.value as number) < 6));
+    expect(expectOk(await api('GET', valuesPath('*', '*', '*', '*'), token))).toEqual(left);
+    expect((await storedItems(oemId, 'DEL001', 'temp')).map((i) => i.value).sort()).toEqual([6, 9]);
+    expect(await storedItems(oemId, 'DEL001', 'hum')).toHaveLength(4);
+
+    // One value by its id, through a wildcard address.
+    const victim = left.find((v) => v.value === 4)!;
+    expect((await api('DELETE', valuesPath('*', '*', '*', '*', String(victim.id)), token)).status).toBe(204);
+    left = left.filter((v) => v !== victim);
+    expect(expectOk(await api('GET', valuesPath('*', '*', '*', '*'), token))).toEqual(left);
+
+    // By value, over every datapoint named temp.
+    expect((await api('DELETE', valuesPath('*', '*', '*', 'temp', '*+value=>8'), token)).status).toBe(204);
+    left = left.filter((v) => !(v.datapointName === 'temp' && (v.value as number) >= 8));
+    expect(expectOk(await api('GET', valuesPath('*', '*', '*', '*'), token))).toEqual(left);
+
+    // A literal path naming no datapoint: 404, nothing deleted.
+    expectError(await api('DELETE', valuesPath('DEL003', 'device', '0', 'temp'), token), 404);
+    expect(expectOk(await api('GET', valuesPath('*', '*', '*', '*'), token))).toEqual(left);
+
+    // Everything (the seed's example), then the log goes on: new values get new ids.
+    expect((await api('DELETE', '/iap/devs/*/if/*/*/*/logs/value/*', token)).status).toBe(204);
+    expect(expectOk(await api('GET', valuesPath('*', '*', '*', '*'), token))).toEqual([]);
+    for (const [dsn, name] of points) expect(await storedItems(oemId, dsn, name)).toEqual([]);
+    await putEvents(kinesis, streamName, [update(oemId, 'DEL001', 'temp', 99, B + 20 * S)]);
+    const [fresh] = await valuesWhen(token, valuesPath('*', '*', '*', '*'), 1);
+    expect(all.map((v) => v.id)).not.toContain(fresh!.id);
+    expect(fresh!.id).toBeGreaterThan(Math.max(...all.filter((v) => v.deviceId === 'DEL001' && v.datapointName === 'temp').map((v) => v.id)));
+  });
+});
+
+describe('retention', () => {
+  it('hides a value once its level\'s retention has passed, although the item is still in the table; TTL then removes it', async () => {
+    const { oemId, token } = await tenant('expiry');
+    const dsn = 'EXP001';
+    const retentionDays = 0.00005; // 4.32 s
+    const windowMs = Math.round(retentionDays * 24 * 3600 * S);
+    await configure(token, dsn, 'temp', { level1: { interval: 0, retention: retentionDays }, minDeltaValue: 'always' });
+    const at = Date.now();
+    await putEvents(kinesis, streamName, [update(oemId, dsn, 'temp', 1, at)]);
+    const path = valuesPath(dsn, '*', '*', '*');
+    const [seen] = await valuesWhen(token, path, 1, windowMs);
+    expect(seen).toEqual(expected(dsn, 'temp', at, 1, [1]));
+    const [item] = await storedItems(oemId, dsn, 'temp');
+    expect(item).toMatchObject({ id: seen!.id, at, value: 1, expiresAt: Math.ceil((at + windowMs) / 1000) });
+
+    await eventually(async () => ((await api('GET', path, token)).body.length === 0 ? true : undefined), 15_000, 'the value to expire');
+    expect(Date.now()).toBeGreaterThanOrEqual(at + windowMs);
+    // Still in the table (TTL deletes late; the background sweep cannot have run on it yet: it deletes
+    // only once the TTL second is over, at least a second after reads stopped showing the value).
+    expect(await storedItems(oemId, dsn, 'temp')).toEqual([item]);
+    // A sweep deletes items whose TTL (epoch seconds) has passed: not at expiresAt itself.
+    const expiresAt = item!.expiresAt as number;
+    await cloud.sweepExpiredItems(expiresAt);
+    expect(await storedItems(oemId, dsn, 'temp')).toEqual([item]);
+    expect(expectOk(await api('GET', path, token))).toEqual([]);
+    expect(expectOk(await api<Page>('GET', `${path}?pg=0`, token))).toEqual({ snapshot: expect.any(Number), resources: [], remainingPages: 0 });
+    expect(expectOk(await api('GET', valuesPath(dsn, '*', '*', '*', String(seen!.id)), token))).toEqual([]);
+
+    // One second later it goes.
+    await cloud.sweepExpiredItems(expiresAt + 1);
+    expect(await storedItems(oemId, dsn, 'temp')).toEqual([]);
+  });
+
+  it('applies a shortened retention to reads at once, and a lengthened one brings values back; tags show the levels still keeping a value', async () => {
+    const { oemId, token } = await tenant('shorten');
+    const dsn = 'EXP002';
+    const now = Date.now();
+    await configure(token, dsn, 'temp', { level1: { interval: 0, retention: 1 }, level2: { interval: 0, retention: 1 }, minDeltaValue: 'always' });
+    const times = [now - 120 * S, now - 90 * S, now - 2 * S];
+    await putEvents(kinesis, streamName, times.map((at, k) => update(oemId, dsn, 'temp', k, at)));
+    const path = valuesPath(dsn, '*', '*', '*');
+    const all = await valuesWhen(token, path, 3);
+    expect(all.map((v) => v.tags)).toEqual([tags(1, 2), tags(1, 2), tags(1, 2)]);
+    const items = await storedItems(oemId, dsn, 'temp');
+    expect(items).toHaveLength(3);
+
+    // Level 2 down to 60 s: the two older values lose the level-2 tag at once.
+    await configure(token, dsn, 'temp', { level2: { interval: 0, retention: 60 / 86_400 } });
+    expect(expectOk(await api('GET', path, token)).map((v) => v.tags)).toEqual([tags(1), tags(1), tags(1, 2)]);
+    // Level 1 down to 60 s as well: the two older values are no longer returned, nor selected by tag.
+    await configure(token, dsn, 'temp', { level1: { interval: 0, retention: 60 / 86_400 } });
+    expect(expectOk(await api('GET', path, token))).toEqual([{ ...all[2], tags: tags(1, 2) }]);
+    expect(expectOk(await api('GET', valuesPath(dsn, '*', '*', '*', '*+tag==log_level_1'), token))).toHaveLength(1);
+    expect(await storedItems(oemId, dsn, 'temp')).toEqual(items); // hidden, not deleted
+
+    // DELETE of a level makes it inactive: values only it kept are hidden too.
+    expect((await api('DELETE', logsPath(dsn, 'device', '0', 'temp', '1'), token)).status).toBe(200);
+    expect(expectOk(await api('GET', path, token)).map((v) => v.tags)).toEqual([tags(2)]);
+
+    // Back to a day: everything not yet deleted comes back.
+    await configure(token, dsn, 'temp', { level1: { interval: 0, retention: 1 }, level2: { interval: 0, retention: 1 } });
+    expect(expectOk(await api('GET', path, token))).toEqual(all);
+  });
+});
+
+describe('tenancy', () => {
+  it('never shows or deletes another OEM\'s values, even at the same device, datapoint and value ids', async () => {
+    const a = await tenant('iso-a');
+    const b = await tenant('iso-b');
+    const B = baseTime();
+    const dsn = 'SHARED01';
+    await configure(a.token, dsn, 'temp', EVERY);
+    await configure(a.token, dsn, 'onlyA', EVERY);
+    await configure(b.token, dsn, 'temp', EVERY);
+    await putEvents(kinesis, streamName, [
+      ...[0, 1, 2].map((k) => update(a.oemId, dsn, 'temp', `A${k}`, B + k * S)),
+      update(a.oemId, dsn, 'onlyA', 'A-only', B + 5 * S),
+      ...[0, 1].map((k) => update(b.oemId, dsn, 'temp', `B${k}`, B + k * S + 500)),
+    ]);
+    const all = valuesPath('*', '*', '*', '*');
+    const aValues = await valuesWhen(a.token, all, 4);
+    const bValues = await valuesWhen(b.token, all, 2);
+    expect(aValues.map((v) => v.value)).toEqual(['A0', 'A1', 'A2', 'A-only']);
+    expect(bValues.map((v) => v.value)).toEqual(['B0', 'B1']);
+
+    // Value ids are unique within an OEM: B asking for an id of A's gets B's own value of that id, if any.
+    for (const v of aValues) {
+      const reply = expectOk(await api('GET', valuesPath('*', '*', '*', '*', String(v.id)), b.token));
+      for (const found of reply) expect(String(found.value)).toMatch(/^B/);
+    }
+    expectError(await api('GET', valuesPath(dsn, 'device', '0', 'onlyA'), b.token), 404);
+    expectError(await api('DELETE', valuesPath(dsn, 'device', '0', 'onlyA'), b.token), 404);
+    expect(expectOk(await api('GET', valuesPath('*', '*', '*', 'onlyA'), b.token))).toEqual([]);
+
+    expect((await api('DELETE', all, b.token)).status).toBe(204);
+    expect(expectOk(await api('GET', all, b.token))).toEqual([]);
+    expect(expectOk(await api('GET', all, a.token))).toEqual(aValues);
+    expect(await storedItems(a.oemId, dsn, 'temp')).toHaveLength(3);
+    expect(await storedItems(b.oemId, dsn, 'temp')).toEqual([]);
+  });
+});
+
+describe('faults and redelivery', () => {
+  const logger = () => [...cloud.functions.values()].find((f) => f.definition.logicalId.startsWith('DatapointLoggerFunction'))!;
+
+  /** A Kinesis event as Lambda would deliver it, records from `firstSeq` on. */
+  function kinesisEvent(events: Json[], firstSeq: bigint): KinesisStreamEvent {
+    return {
+      Records: events.map((event, i) => ({
+        kinesis: {
+          kinesisSchemaVersion: '1.0',
+          partitionKey: String((event.metadata as Json).dsn),
+          sequenceNumber: String(firstSeq + BigInt(i)),
+          data: Buffer.from(JSON.stringify(event)).toString('base64'),
+          approximateArrivalTimestamp: Date.now() / 1000,
+        },
+        eventSource: 'aws:kinesis',
+        eventVersion: '1.0',
+        eventID: `shardId-000000000077:${firstSeq + BigInt(i)}`,
+        eventName: 'aws:kinesis:record',
+        invokeIdentityArn: 'arn:aws:iam::000000000000:role/test',
+        awsRegion: cloud.region,
+        eventSourceARN: cloud.outputs.EventStreamArn!,
+      })),
+    };
+  }
+
+  it('logs every value exactly once after BatchWriteItem is throttled for a while (the batch is retried)', async () => {
+    const { oemId, token } = await tenant('throttle');
+    const dsn = 'FLT001';
+    const B = baseTime();
+    await configure(token, dsn, 'temp', EVERY);
+    let seen = 0;
+    let injected = 0;
+    cloud.intercept('dynamodb', async (request) => {
+      if (!targetOf(request).endsWith('.BatchWriteItem') || !bodyOf(request).includes(oemId)) return undefined;
+      seen++;
+      // The first write (25 values) goes through; the next five are throttled: more than the SDK's
+      // own retries, so the logger reports the batch and Lambda retries it, rewriting the first 25.
+      if (seen >= 2 && injected < 5) {
+        injected++;
+        return throttled();
+      }
+      return undefined;
+    });
+    try {
+      await putEvents(kinesis, streamName, Array.from({ length: 30 }, (_, k) => update(oemId, dsn, 'temp', k, B + k * 100)));
+      const values = await valuesWhen(token, valuesPath('*', '*', '*', '*'), 30, 30_000);
+      expect(injected).toBe(5);
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = expectOk(await api('GET', valuesPath('*', '*', '*', '*'), token));
+      expect(after).toEqual(values);
+      expect(values.map((v) => v.value)).toEqual(Array.from({ length: 30 }, (_, k) => k));
+      const datapointId = Math.floor(values[0]!.id / 1e9);
+      expect(values.map((v) => v.id)).toEqual(Array.from({ length: 30 }, (_, k) => datapointId * 1e9 + k + 1));
+      expect(await storedItems(oemId, dsn, 'temp')).toHaveLength(30);
+    } finally {
+      cloud.intercept('dynamodb', undefined);
+    }
+  });
+
+  it('logs every value exactly once after saving the logger state (UpdateItem) fails for a while', async () => {
+    const { oemId, token } = await tenant('statefail');
+    const dsn = 'FLT002';
+    const B = baseTime();
+    await configure(token, dsn, 'a', EVERY);
+    await configure(token, dsn, 'b', EVERY);
+    let injected = 0;
+    cloud.intercept('dynamodb', async (request) => {
+      const body = bodyOf(request);
+      if (!targetOf(request).endsWith('.UpdateItem') || !body.includes(oemId) || !body.includes('#logger')) return undefined;
+      // Values are written, then the state save fails more often than the SDK retries: the batch
+      // comes again with the old state and must write the same values, not new ones.
+      if (injected < 7) {
+        injected++;
+        return injected % 2 === 0 ? throttled() : internalError();
+      }
+      return undefined;
+    });
+    try {
+      const events = Array.from({ length: 20 }, (_, k) => update(oemId, dsn, k % 2 === 0 ? 'a' : 'b', k, B + k * 100));
+      await putEvents(kinesis, streamName, events);
+      // The values are there from the first attempt on; the batch is done once the states are saved.
+      const values = await valuesWhen(token, valuesPath('*', '*', '*', '*'), 20, 30_000);
+      await eventually(async () => (injected >= 7 ? true : undefined), 30_000, 'the injected failures');
+      await putEvents(kinesis, streamName, [update(oemId, dsn, 'b', 'sentinel', B + 30 * S)]);
+      await valuesWhen(token, valuesPath('*', '*', '*', 'b', '*+value==sentinel'), 1, 30_000);
+      expect(injected).toBe(7);
+      expect(expectOk(await api('GET', valuesPath('*', '*', '*', '*', `*+utc<${new Date(B + 30 * S).toISOString()}`), token))).toEqual(values);
+      expect(values.map((v) => v.value)).toEqual(Array.from({ length: 20 }, (_, k) => k));
+      for (const name of ['a', 'b']) {
+        const mine = values.filter((v) => v.datapointName === name).map((v) => v.id % 1e9);
+        expect(mine).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        expect((await storedItems(oemId, dsn, name)).filter((i) => i.value !== 'sentinel')).toHaveLength(10);
+      }
+
+      // And the state was saved in the end: the same events again log nothing.
+      await putEvents(kinesis, streamName, [...events, update(oemId, dsn, 'a', 'sentinel', B + 60 * S)]);
+      const withSentinel = await valuesWhen(token, valuesPath('*', '*', '*', '*'), 22);
+      expect(withSentinel.slice(0, 20)).toEqual(values);
+      expect(withSentinel.slice(20).map((v) => [v.datapointName, v.value])).toEqual([['b', 'sentinel'], ['a', 'sentinel']]);
+    } finally {
+      cloud.intercept('dynamodb', undefined);
+    }
+  });
+
+  // Regression test (fixed; the bug was in lambdas/datapoint-logs/logger.ts:69-70): device facts of the batch are stored before the
+  // values are written; when the value write fails and the batch is retried, every value is stamped
+  // with the device as it is AFTER the batch (here an update made while the device was online gets
+  // deviceHealth "down" from a later Offline event in the same batch).
+  it('keeps each value\'s device health as at its time when the batch is retried', async () => {
+    const { oemId, token } = await tenant('retryfacts');
+    const dsn = 'FLT003';
+    const B = baseTime();
+    await configure(token, dsn, 'temp', EVERY);
+    let injected = 0;
+    cloud.intercept('dynamodb', async (request) => {
+      if (!targetOf(request).endsWith('.BatchWriteItem') || !bodyOf(request).includes(oemId) || injected >= 4) return undefined;
+      injected++;
+      return internalError();
+    });
+    try {
+      await putEvents(kinesis, streamName, [update(oemId, dsn, 'temp', 1, B), connectivityEvent(oemId, dsn, 'Offline', B + S), update(oemId, dsn, 'temp', 2, B + 2 * S)]);
+      const values = await valuesWhen(token, valuesPath('*', '*', '*', '*'), 2, 30_000);
+      expect(injected).toBe(4);
+      expect(values.map((v) => [v.value, v.deviceHealth])).toEqual([[1, 'normal'], [2, 'down']]);
+    } finally {
+      cloud.intercept('dynamodb', undefined);
+    }
+  });
+
+  it('adds no value when the same Kinesis batch is delivered twice, or the same events come again on the stream', async () => {
+    const { oemId, token } = await tenant('redeliver');
+    const dsn = 'FLT004';
+    const B = baseTime();
+    await configure(token, dsn, 'temp', { level1: { interval: 0, retention: 1 }, minDeltaValue: 'any' });
+    const events = [
+      update(oemId, dsn, 'temp', 1, B),
+      update(oemId, dsn, 'temp', 2, B + S),
+      update(oemId, dsn, 'temp', 2, B + 2 * S), // same value: not logged (any)
+      connectivityEvent(oemId, dsn, 'Offline', B + 2500),
+      update(oemId, dsn, 'temp', 3, B + 3 * S),
+      update(oemId, dsn, 'temp', 4, B + 3 * S), // another update in the same second: logged too
+    ];
+    const event = kinesisEvent(events, 7_700_000_000_000n);
+    for (let delivery = 0; delivery < 2; delivery++) {
+      const result = await logger().invoke(event);
+      expect(result).toMatchObject({ ok: true, payload: { batchItemFailures: [] } });
+    }
+    const path = valuesPath('*', '*', '*', '*');
+    const values = expectOk(await api('GET', path, token));
+    expect(values).toEqual([
+      expected(dsn, 'temp', B, 1, [1]),
+      expected(dsn, 'temp', B + S, 2, [1]),
+      expected(dsn, 'temp', B + 3 * S, 3, [1], { health: 'down' }),
+      expected(dsn, 'temp', B + 3 * S, 4, [1], { health: 'down' }),
+    ]);
+    expect(values.map((v) => v.id % 1e9)).toEqual([1, 2, 3, 4]);
+
+    // The same events once more through the stream (DSS may send an event twice), then a sentinel.
+    await putEvents(kinesis, streamName, [...events, update(oemId, dsn, 'temp', 5, B + 10 * S)]);
+    const after = await valuesWhen(token, path, 5);
+    expect(after).toEqual([...values, expected(dsn, 'temp', B + 10 * S, 5, [1], { health: 'down' })]);
+    expect(after.map((v) => v.id % 1e9)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  // Regression test (fixed; the bug was in lambdas/datapoint-logs/logger.ts:108 / values.ts:82-86): the stream accepts string values up
+  // to 1,000,000 characters (shared/device-events.ts), but a DynamoDB item is at most 400 KB. A
+  // datapoint update with a 500,000-character value makes BatchWriteItem fail with a
+  // ValidationException ("Item size has exceeded the maximum allowed size"); the logger reports the
+  // OEM's batch as failed every time, Lambda gives up after its retries and sends the batch to the
+  // on-failure destination: the OEM's OTHER updates in that batch are never logged.
+  it('still logs the other updates of a batch that holds a value too large to store', async () => {
+    const { oemId, token } = await tenant('bigvalue');
+    const dsn = 'FLT005';
+    const B = baseTime();
+    await configure(token, dsn, 'small', EVERY);
+    await configure(token, dsn, 'big', EVERY);
+    await configure(token, dsn, 'sentinel', EVERY);
+    await putEvents(kinesis, streamName, [update(oemId, dsn, 'small', 1, B), update(oemId, dsn, 'big', 'x'.repeat(500_000), B + S), update(oemId, dsn, 'small', 2, B + 2 * S)]);
+    await new Promise((r) => setTimeout(r, 2000)); // past the batching window: the sentinel comes in a later batch
+    await putEvents(kinesis, streamName, [update(oemId, dsn, 'sentinel', 1, B + 3 * S)]);
+    await valuesWhen(token, valuesPath('*', '*', '*', 'sentinel'), 1, 30_000);
+    expect(expectOk(await api('GET', valuesPath('*', '*', '*', 'small'), token)).map((v) => v.value)).toEqual([1, 2]);
+  });
+});
+
+describe('replies too large', () => {
+  it('answers 413 ReplyTooLarge for an unpaged reply (or a page) over the payload limit, and the same values in smaller pages', async () => {
+    const { oemId, token } = await tenant('large');
+    const dsn = 'BIG001';
+    const B = baseTime();
+    await configure(token, dsn, 'blob', EVERY);
+    // 19 values of 340,000 characters (under the 350 KB a logged value may have): about 6.5 MB of JSON, over the 6 MB a reply may have.
+    const count = 19;
+    for (let k = 0; k < count; k++) await putEvents(kinesis, streamName, [update(oemId, dsn, 'blob', `${String(k).padStart(2, '0')}${'v'.repeat(340_000)}`, B + k * S)]);
+    const path = valuesPath(dsn, 'device', '0', 'blob');
+    await eventually(async () => ((await storedItems(oemId, dsn, 'blob')).length >= count ? true : undefined), 60_000, 'the large values');
+
+    const whole = await api('GET', path, token);
+    expect(expectError(whole, 413, 'ReplyTooLarge').message).toMatch(/pg=/);
+    expectError(await api('GET', `${path}?pg=0&sz=1000`, token), 413, 'ReplyTooLarge');
+    const pages: Value[] = [];
+    for (let pg = 0; ; pg++) {
+      const page = expectOk(await api<Page>('GET', `${path}?pg=${pg}&sz=5`, token));
+      pages.push(...page.resources);
+      if (page.remainingPages === 0) break;
+      expect(pg).toBeLessThan(10);
+    }
+    expect(pages.map((v) => (v.value as string).slice(0, 2))).toEqual(Array.from({ length: count }, (_, k) => String(k).padStart(2, '0')));
+    expect(pages.every((v) => (v.value as string).length === 340_002)).toBe(true);
+  });
+});
