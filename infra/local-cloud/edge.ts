@@ -13,6 +13,9 @@ const TARGET_PREFIXES: Record<string, string> = {
   secretsmanager: 'secretsmanager',
 };
 
+/** Query-protocol API versions of the services the edge answers (for unsigned calls). */
+const QUERY_VERSIONS: Record<string, string> = { '2010-05-08': 'iam', '2011-06-15': 'sts' };
+
 /**
  * Which service a request is for, as AWS itself tells: the JSON protocols name it in `X-Amz-Target`,
  * every signed request in its SigV4 credential scope; an unsigned request is S3 (browsers, curl).
@@ -26,7 +29,13 @@ export function serviceOf(request: BufferedRequest): string {
   const scope =
     /Credential=[^/,\s]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(request.headers.authorization ?? '')?.[1] ??
     /X-Amz-Credential=[^&]*?(?:%2F|\/)\d{8}(?:%2F|\/)[^&%/]+(?:%2F|\/)([^&%/]+)(?:%2F|\/)/i.exec(request.url)?.[1];
-  return scope ?? 's3';
+  if (scope) return scope;
+  // An unsigned query-protocol call (curl): IAM and STS tell themselves apart by their API version.
+  if (request.method === 'POST' && (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+    const version = /(?:^|&)Version=([\d-]+)/.exec(request.body.toString('latin1'))?.[1];
+    if (version && QUERY_VERSIONS[version]) return QUERY_VERSIONS[version];
+  }
+  return 's3';
 }
 
 /** Sees a service's requests first and may answer instead (tests inject faults with it). */

@@ -21,12 +21,15 @@ import path from 'node:path';
 import { DynamoDbGateway } from './dynamodb-gateway';
 import { startEdge, type EdgeEndpoint } from './edge';
 import { listen } from './http-util';
+import { LocalIam } from './iam';
 import { KinesisGateway } from './kinesis-gateway';
 import { LocalHttpApi, type HttpRoute, type JwtAuthorizerSettings } from './http-api';
 import { KinesisEventSourceMapping, type KinesisMappingSettings } from './kinesis-mapping';
 import { LambdaFunctionRuntime, type LambdaFunctionDefinition } from './lambda-runtime';
 import { LocalIssuer } from './local-issuer';
+import { S3Authorizer } from './s3-auth';
 import { S3Gateway } from './s3-gateway';
+import { LocalSecretsManager } from './secrets-manager';
 import { DeployedStack, nameFromArn, type CfnTemplate } from './template';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
@@ -74,6 +77,15 @@ export interface LocalCloud {
   issuer: LocalIssuer;
   functions: ReadonlyMap<string, LambdaFunctionRuntime>;
   s3: S3Gateway;
+  /**
+   * The IAM stand-in (users, inline policies, access keys; `.local/state/iam.json`). Keys it issues
+   * (`AKIA…`) are checked by local S3: unknown, deleted or inactive → 403 InvalidAccessKeyId, bad signature
+   * → 403 SignatureDoesNotMatch, not allowed by the user's inline policies → 403 AccessDenied. Other key
+   * ids (`test`, `local`) and unsigned requests are not checked.
+   */
+  iam: LocalIam;
+  /** The Secrets Manager stand-in (`.local/state/secretsmanager.json`). */
+  secretsManager: LocalSecretsManager;
   /** Answers a service's requests instead of it while set (fault injection in tests). */
   intercept: EdgeEndpoint['intercept'];
   /** Runs the DynamoDB TTL sweep now; resolves to the number of items deleted. */
@@ -84,7 +96,8 @@ export interface LocalCloud {
 /**
  * Synthesizes the CDK app and runs its template on in-process emulators: dynalite, kinesalite and
  * s3rver behind one edge endpoint, the Lambda bundles in worker threads, the stream's event source
- * mappings, and the HTTP API with its JWT authorizer.
+ * mappings, and the HTTP API with its JWT authorizer. IAM (users, inline policies, access keys; STS
+ * GetCallerIdentity) and Secrets Manager are local stand-ins on the same edge; S3 enforces the IAM keys.
  */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const rootDir = options.rootDir ?? process.cwd();
@@ -116,12 +129,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const emulators = await startEmulators(dataDir);
     cleanups.push(() => emulators.close());
 
-    const s3 = new S3Gateway(emulators.s3Port, path.join(dataDir, 's3-config'));
+    const iam = new LocalIam(path.join(dataDir, 'state', 'iam.json'), LOCAL_ACCOUNT_ID);
+    cleanups.push(() => iam.close());
+    const secretsManager = new LocalSecretsManager(path.join(dataDir, 'state', 'secretsmanager.json'), region, LOCAL_ACCOUNT_ID, iam);
+    cleanups.push(() => secretsManager.close());
+    const s3 = new S3Gateway(emulators.s3Port, path.join(dataDir, 's3-config'), new S3Authorizer(iam).check);
     const dynamodb = new DynamoDbGateway(emulators.dynamodbPort, path.join(dataDir, 'state', 'dynamodb-tables.json'), log);
     cleanups.push(() => dynamodb.close());
     const kinesis = new KinesisGateway(emulators.kinesisPort, path.join(dataDir, 'state', 'kinesis-encryption.json'));
     const edgePort = options.edgePort ?? 4566;
-    const edge: EdgeEndpoint = await startEdge(edgePort, { s3: s3.handle, dynamodb: dynamodb.handle, kinesis: kinesis.handle }, log).catch(
+    const edge: EdgeEndpoint = await startEdge(edgePort, {
+      s3: s3.handle, dynamodb: dynamodb.handle, kinesis: kinesis.handle, iam: iam.handle, sts: iam.handleSts, secretsmanager: secretsManager.handle,
+    }, log).catch(
       (e: NodeJS.ErrnoException) => {
         throw portError(e, edgePort, 'EDGE_PORT');
       },
@@ -184,7 +203,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await writeFile(path.join(dataDir, 'outputs.json'), `${JSON.stringify({ ...outputs, [stackName]: stackOutputs }, null, 2)}\n`);
 
     return {
-      outputs, edgeUrl: edge.url, apiUrl, region, dataDir, stack, issuer, functions, s3, intercept: edge.intercept,
+      outputs, edgeUrl: edge.url, apiUrl, region, dataDir, stack, issuer, functions, s3, iam, secretsManager, intercept: edge.intercept,
       sweepExpiredItems: (now) => dynamodb.sweep(now),
       stop,
     };

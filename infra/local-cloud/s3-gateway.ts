@@ -43,7 +43,8 @@ export function s3Error(status: number, code: string, message: string, extra = '
 }
 
 /**
- * S3 in front of s3rver: accepts any signature (as LocalStack does), decodes `aws-chunked` uploads, answers `If-None-Match: *` with 412 when the key exists,
+ * S3 in front of s3rver: checks the access keys the local IAM issued (`authorize`, see s3-auth.ts) and
+ * accepts any other signature (as LocalStack does), decodes `aws-chunked` uploads, answers `If-None-Match: *` with 412 when the key exists,
  * and keeps the bucket configurations s3rver does not know (lifecycle, policy, encryption, …).
  */
 export class S3Gateway {
@@ -53,9 +54,13 @@ export class S3Gateway {
   constructor(
     private readonly s3rverPort: number,
     private readonly configDir: string,
+    /** Checks the caller on the request as signed (see s3-auth.ts); an answer refuses the request. */
+    private readonly authorize?: (request: BufferedRequest) => Promise<LocalResponse | undefined>,
   ) {}
 
   readonly handle = async (incoming: BufferedRequest): Promise<LocalResponse> => {
+    const refused = await this.authorize?.(incoming);
+    if (refused) return refused;
     const request = this.normalize(incoming);
     const url = new URL(request.url, 'http://local');
     const [bucket = '', ...keyParts] = url.pathname.slice(1).split('/');
