@@ -64,6 +64,8 @@ export async function startEdge(
       let response: LocalResponse;
       try {
         const request = await readRequest(req);
+        // HTTP/2 carries the host as :authority; signatures (SigV4 signs `host`) need it back.
+        if (!request.headers.host && 'authority' in req && req.authority) request.headers.host = req.authority;
         const service = serviceOf(request);
         const handler = services[service];
         const intercepted = await interceptors.get(service)?.(request);
