@@ -93,7 +93,7 @@ async function main(): Promise<void> {
 
   console.log(`
 Local cloud ready in ${((Date.now() - started) / 1000).toFixed(1)} s (data in ${path.relative(process.cwd(), cloud.dataDir) || '.'}/)
-  AWS endpoint   ${cloud.edgeUrl}   (S3, DynamoDB, Kinesis; region ${cloud.region}, any credentials)
+  AWS endpoint   ${cloud.edgeUrl}   (S3, DynamoDB, Kinesis, IAM, Secrets Manager; region ${cloud.region})
   HTTP API       ${cloud.apiUrl}     (try: curl ${cloud.apiUrl}/health)
   Outputs        ${path.join(path.relative(process.cwd(), cloud.dataDir) || '.', 'outputs.json')}
 ${Object.entries(cloud.outputs).map(([k, v]) => `    ${k.padEnd(22)} ${v}`).join('\n')}
