@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { exportBatch } from '../lambdas/exporter/export-batch';
 import { startLocalCloud } from '../infra/local-cloud/local-cloud';
-import { generateEvents } from '../tools/simulator/fleet';
+import { createFleet } from '../tools/simulator/fleet';
 import { bundleBenchmark } from './bundles';
 import { loggerBenchmark, valueQueryBenchmark, type Figure } from './datapoint-logs';
 import { createPipelineApp } from '../infra/pipeline-app';
@@ -86,63 +86,109 @@ function exporterMemory(): void {
   });
 }
 
-/** Events put on the stream until every row is in a CSV on S3, through the whole local cloud. */
-async function exporterEndToEnd(): Promise<void> {
+/**
+ * The whole pipeline on the local cloud: a fleet sends events at a steady rate for `seconds`; then
+ * the time until every event is a CSV row on S3 and every datapoint update a value in the IAP API,
+ * and how many are missing.
+ */
+async function pipelineEndToEnd(seconds: number, rate: number): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-cloud-'));
   const cloud = await startLocalCloud({ rootDir: ROOT, dataDir, edgePort: 0, apiPort: 0, context: { exportBatchingWindowSeconds: '1' }, log: () => undefined, functionLog: () => undefined });
   const config = { region: cloud.region, endpoint: cloud.edgeUrl, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } };
   const kinesis = new KinesisClient(config);
   const s3 = new S3Client({ ...config, forcePathStyle: true });
   try {
-    const count = 20_000;
-    const oems = ['bench-a', 'bench-b', 'bench-c', 'bench-d'];
-    const events = generateEvents({ oems, devicesPerOem: 25, seed: 3, count, start: new Date(Date.UTC(2026, 10, 22)), intervalMs: 1000 });
+    const fleet = createFleet({ oems: ['bench-a', 'bench-b', 'bench-c'], devicesPerOem: 10, seed: 5 });
+    const tokens = new Map<string, string>();
+    for (const { oemId } of fleet.oems) tokens.set(oemId, await cloud.issuer.sign({ oemId }));
+    // Log every update of every datapoint of the fleet (level 1, every value).
+    for (const device of fleet.devices) {
+      for (const p of device.properties) {
+        const url = `${cloud.apiUrl}/iap/devs/${encodeURIComponent(device.dsn)}/if/${encodeURIComponent(p.block)}/${p.blockIndex}/${encodeURIComponent(p.name)}/logs`;
+        const reply = await fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${tokens.get(device.oemId)}` }, body: JSON.stringify({ level1: { interval: 0, retention: 1 }, minDeltaValue: 'always' }) });
+        if (reply.status !== 200) throw new Error(`configuring ${url}: ${reply.status} ${await reply.text()}`);
+      }
+    }
+
+    const expectedRows = new Set<string>();
+    const expectedValues = new Map<string, number>();
     const started = Date.now();
-    const chunks = [];
-    for (let i = 0; i < events.length; i += 500) chunks.push(events.slice(i, i + 500));
-    for (let i = 0; i < chunks.length; i += 4) {
-      await Promise.all(chunks.slice(i, i + 4).map((chunk) => kinesis.send(new PutRecordsCommand({
-        StreamName: cloud.outputs.EventStreamName,
-        Records: chunk.map((e) => ({ PartitionKey: e.metadata.dsn, Data: Buffer.from(JSON.stringify(e)) })),
-      }))));
+    let sent = 0;
+    for (let tick = 0; Date.now() - started < seconds * 1000; tick++) {
+      const due = Math.floor(((Date.now() - started) / 1000) * rate) - sent;
+      const events = Array.from({ length: Math.max(0, due) }, () => fleet.nextEvent(new Date()));
+      for (let i = 0; i < events.length; i += 500) {
+        const chunk = events.slice(i, i + 500);
+        const out = await kinesis.send(new PutRecordsCommand({ StreamName: cloud.outputs.EventStreamName, Records: chunk.map((e) => ({ PartitionKey: e.metadata.dsn, Data: Buffer.from(JSON.stringify(e)) })) }));
+        if (out.FailedRecordCount) throw new Error(`${out.FailedRecordCount} records not put`);
+      }
+      for (const event of events) {
+        expectedRows.add(rowOf(event));
+        if (event.metadata.event_type === 'datapoint') expectedValues.set(event.metadata.oem_id, (expectedValues.get(event.metadata.oem_id) ?? 0) + 1);
+      }
+      sent += events.length;
+      await new Promise((r) => setTimeout(r, 100));
     }
     const putDone = Date.now();
-    // Identical events (a device registering twice) are one row in a file: count distinct rows.
-    const expected = new Set(events.map(rowOf));
-    const found = new Set<string>();
-    const seen = new Set<string>();
+
+    const foundRows = new Set<string>();
+    const readFiles = new Set<string>();
+    let rowsAt = 0;
+    let valuesAt = 0;
+    let foundValues = 0;
     const deadline = Date.now() + 180_000;
-    while (found.size < expected.size && Date.now() < deadline) {
-      for (const oem of oems) {
-        let token: string | undefined;
-        do {
-          const page = await s3.send(new ListObjectsV2Command({ Bucket: cloud.outputs.ExportBucketName, Prefix: `${oem}/`, ContinuationToken: token }));
-          for (const { Key } of page.Contents ?? []) {
-            if (seen.has(Key!)) continue;
-            const text = await (await s3.send(new GetObjectCommand({ Bucket: cloud.outputs.ExportBucketName, Key }))).Body!.transformToString();
-            for (const line of text.split('\r\n').slice(1)) if (expected.has(line)) found.add(line);
-            seen.add(Key!);
-          }
-          token = page.NextContinuationToken;
-        } while (token);
+    while ((!rowsAt || !valuesAt) && Date.now() < deadline) {
+      if (!rowsAt) {
+        for (const { oemId } of fleet.oems) {
+          let token: string | undefined;
+          do {
+            const page = await s3.send(new ListObjectsV2Command({ Bucket: cloud.outputs.ExportBucketName, Prefix: `${oemId}/`, ContinuationToken: token }));
+            for (const { Key } of page.Contents ?? []) {
+              if (readFiles.has(Key!)) continue;
+              const text = await (await s3.send(new GetObjectCommand({ Bucket: cloud.outputs.ExportBucketName, Key }))).Body!.transformToString();
+              for (const line of text.split('\r\n').slice(1)) if (expectedRows.has(line)) foundRows.add(line);
+              readFiles.add(Key!);
+            }
+            token = page.NextContinuationToken;
+          } while (token);
+        }
+        if (foundRows.size === expectedRows.size) rowsAt = Date.now();
       }
-      if (found.size < expected.size) await new Promise((r) => setTimeout(r, 200));
+      if (!valuesAt) {
+        foundValues = 0;
+        for (const { oemId } of fleet.oems) foundValues += await countValues(cloud.apiUrl, tokens.get(oemId)!);
+        const expected = [...expectedValues.values()].reduce((a, b) => a + b, 0);
+        if (foundValues >= expected) valuesAt = Date.now();
+      }
+      if (!rowsAt || !valuesAt) await new Promise((r) => setTimeout(r, 500));
     }
-    const visible = Date.now();
-    figures.push({
-      section: 'Exporter',
-      name: `end to end on the local cloud: ${count.toLocaleString('en')} events from PutRecords to CSV rows on S3`,
-      value: Math.round(count / ((visible - started) / 1000)),
-      unit: 'events/s',
-    });
-    figures.push({ section: 'Exporter', name: 'end to end: lag from the last put to the last row visible (1 s batching window)', value: visible - putDone, unit: 'ms' });
-    figures.push({ section: 'Exporter', name: 'end to end: events missing after 3 minutes', value: expected.size - found.size, unit: 'events', goal: '0', pass: found.size === expected.size });
-    figures.push({ section: 'Exporter', name: 'end to end: CSV files written', value: seen.size, unit: 'files' });
+    const expectedValueCount = [...expectedValues.values()].reduce((a, b) => a + b, 0);
+    const section = `End to end (local cloud, ${seconds} s at ${rate} events/s)`;
+    figures.push(
+      { section, name: 'events put on the stream', value: sent, unit: 'events' },
+      { section, name: 'sustained put rate', value: Math.round(sent / ((putDone - started) / 1000)), unit: 'events/s' },
+      { section, name: 'export: lag from the last put to every row on S3', value: rowsAt ? rowsAt - putDone : NaN, unit: 'ms' },
+      { section, name: 'export: events missing', value: expectedRows.size - foundRows.size, unit: 'events', goal: '0', pass: foundRows.size === expectedRows.size },
+      { section, name: 'export: CSV files', value: readFiles.size, unit: 'files' },
+      { section, name: 'datapoint logs: lag from the last put to every value in the API', value: valuesAt ? valuesAt - putDone : NaN, unit: 'ms' },
+      { section, name: 'datapoint logs: values missing', value: Math.max(0, expectedValueCount - foundValues), unit: 'values', goal: '0', pass: foundValues >= expectedValueCount },
+    );
   } finally {
     kinesis.destroy();
     s3.destroy();
     await cloud.stop();
     await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** All values of an OEM through the IAP API, page by page. */
+async function countValues(apiUrl: string, token: string): Promise<number> {
+  let count = 0;
+  for (let page = 0; ; page++) {
+    const reply = await fetch(`${apiUrl}/iap/devs/*/if/*/*/*/logs/value/*?pg=${page}&sz=1000`, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await reply.json()) as { resources: unknown[]; remainingPages: number };
+    count += body.resources.length;
+    if (body.remainingPages === 0) return count;
   }
 }
 
@@ -168,18 +214,27 @@ function report(): string {
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  log('exporter throughput…');
-  await exporterThroughput();
-  log('exporter memory…');
-  exporterMemory();
-  log('exporter end to end on the local cloud…');
-  await exporterEndToEnd();
-  log('datapoint logger…');
-  figures.push(...(await loggerBenchmark()));
-  for (const stored of [1_000, 100_000]) {
-    log(`value queries over ${stored} stored values…`);
-    figures.push(...(await valueQueryBenchmark(stored)));
+  const only = process.env.BENCH_ONLY;
+  if (!only || only === 'exporter') {
+    log('exporter throughput…');
+    await exporterThroughput();
+    log('exporter memory…');
+    exporterMemory();
   }
+  if (!only || only === 'e2e') {
+    const seconds = Number(process.env.BENCH_E2E_SECONDS ?? 60);
+    log(`the pipeline end to end on the local cloud for ${seconds} s…`);
+    await pipelineEndToEnd(seconds, 250);
+  }
+  if (!only || only === 'logs') {
+    log('datapoint logger…');
+    figures.push(...(await loggerBenchmark()));
+    for (const stored of [1_000, 100_000]) {
+      log(`value queries over ${stored} stored values…`);
+      figures.push(...(await valueQueryBenchmark(stored)));
+    }
+  }
+  if (only && only !== 'bundles') return finish();
   log('Lambda bundles…');
   const outdir = await mkdtemp(path.join(os.tmpdir(), 'bench-assembly-'));
   try {
@@ -188,7 +243,16 @@ async function main(): Promise<void> {
   } finally {
     await rm(outdir, { recursive: true, force: true });
   }
+  await finish();
+}
+
+async function finish(): Promise<void> {
   const markdown = report();
+  if (process.env.BENCH_ONLY) {
+    // A partial run (BENCH_ONLY=exporter|e2e|logs|bundles) prints its figures and keeps the report.
+    process.stdout.write(`${markdown}\n`);
+    return;
+  }
   await writeFile(path.join(__dirname, 'REPORT.md'), `${markdown}\n`);
   await writeFile(path.join(__dirname, 'results.json'), `${JSON.stringify({ runAt: new Date().toISOString(), node: process.version, cpus: os.cpus().length, figures }, null, 2)}\n`);
   process.stdout.write(`${markdown}\n`);
