@@ -1,5 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
+import type { ExportCredentials } from '../../lambdas/export-credentials/credentials';
 import { startTestCloud } from './local-cloud-helpers';
 
 jest.setTimeout(120_000);
@@ -8,15 +9,7 @@ let cloud: LocalCloud;
 let operator: S3Client;
 let bucket: string;
 
-interface Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  bucket: string;
-  prefix: string;
-  region: string;
-  s3Url: string;
-  createdAt: string;
-}
+type Credentials = ExportCredentials;
 
 beforeAll(async () => {
   cloud = await startTestCloud();

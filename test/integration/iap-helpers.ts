@@ -94,3 +94,17 @@ export async function putEvents(kinesis: KinesisClient, streamName: string, even
     if (FailedRecordCount) throw new Error(`${FailedRecordCount} records were not put`);
   }
 }
+
+/** The fields every IAP logs reply entry starts with (the seed's reply shape). */
+export interface ReplyEntry {
+  id: number;
+  local: string;
+  utc: string;
+  deviceId: string;
+  deviceName: string;
+  blockName: string;
+  blockIndex: string;
+  datapointName: string;
+  deviceState: string;
+  deviceHealth: string;
+}

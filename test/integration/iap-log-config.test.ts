@@ -2,8 +2,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
 import { formatLocal } from '../../lambdas/datapoint-logs/time-format';
 import {
-  call, connectivityEvent, datapointEvent, locationEvent, logsPath, putEvents, registrationEvent, uniqueOem, type ApiReply,
-} from './iap-helpers';
+  call, connectivityEvent, datapointEvent, locationEvent, logsPath, putEvents, registrationEvent, uniqueOem, type ApiReply, type ReplyEntry } from './iap-helpers';
 import { eventually, startTestCloud } from './local-cloud-helpers';
 
 /**
@@ -41,17 +40,7 @@ interface Root {
   minDeltaTime: number;
   minDeltaValue: string | number;
 }
-interface Entry {
-  id: number;
-  local: string;
-  utc: string;
-  deviceId: string;
-  deviceName: string;
-  blockName: string;
-  blockIndex: string;
-  datapointName: string;
-  deviceState: string;
-  deviceHealth: string;
+interface Entry extends ReplyEntry {
   root?: Root;
   level1?: Level;
   level2?: Level;

@@ -7,8 +7,7 @@ import type { BufferedRequest } from '../../infra/local-cloud/http-util';
 import { formatLocal, formatUtc } from '../../lambdas/datapoint-logs/time-format';
 import { valuePartition } from '../../lambdas/datapoint-logs/values';
 import {
-  call, connectivityEvent, datapointEvent, locationEvent, logsPath, putEvents, registrationEvent, uniqueOem, type ApiReply,
-} from './iap-helpers';
+  call, connectivityEvent, datapointEvent, locationEvent, logsPath, putEvents, registrationEvent, uniqueOem, type ApiReply, type ReplyEntry } from './iap-helpers';
 import { eventually, startTestCloud } from './local-cloud-helpers';
 
 /**
@@ -45,17 +44,7 @@ afterAll(async () => {
 
 type Json = Record<string, unknown>;
 type Tag = Record<string, null>;
-interface Value {
-  id: number;
-  local: string;
-  utc: string;
-  deviceId: string;
-  deviceName: string;
-  blockName: string;
-  blockIndex: string;
-  datapointName: string;
-  deviceState: string;
-  deviceHealth: string;
+interface Value extends ReplyEntry {
   value: unknown;
   tags: Tag[];
 }
