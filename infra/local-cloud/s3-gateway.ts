@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { forward, type BufferedRequest, type LocalResponse } from './http-util';
+import { listWithDelimiter } from './s3-listing';
 
 /** Decodes an `aws-chunked` body (SigV4 streaming or unsigned-with-trailer) into its payload. */
 export function decodeAwsChunked(body: Buffer): Buffer {
@@ -67,6 +68,9 @@ export class S3Gateway {
     const key = keyParts.join('/');
     const subresource = [...url.searchParams.keys()].find((k) => k in STORED_SUBRESOURCES);
     if (bucket && !key && subresource) return this.bucketConfiguration(request, decodeURIComponent(bucket), subresource);
+    const listing = request.method === 'GET' && bucket && !key && url.searchParams.has('delimiter') &&
+      ![...url.searchParams.keys()].some((k) => ['uploads', 'versions', 'location', 'acl', 'policy', 'cors', 'tagging', 'website'].includes(k));
+    if (listing) return listWithDelimiter(this.s3rverPort, decodeURIComponent(bucket), url.searchParams);
 
     const conditional = request.headers['if-none-match'] === '*' && key !== '' &&
       (request.method === 'PUT' || (request.method === 'POST' && url.searchParams.has('uploadId')));

@@ -67,6 +67,9 @@ describe('OEM data export credentials', () => {
         'oem-a/datapoint/2026-11-22-09:30:15/oem-a_datapoint_20261122T093015Z.csv',
         'oem-a/location/2026-11-22-09:30:15/oem-a_location_20261122T093015Z.csv',
       ]);
+      // Folder by folder, as `aws s3 ls s3://<bucket>/oem-a/` and Cyberduck browse.
+      const folders = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'oem-a/', Delimiter: '/' }));
+      expect(folders.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['oem-a/datapoint/', 'oem-a/location/']);
       const file = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: Contents[0]!.Key! }));
       expect(await file.Body!.transformToString()).toBe('a,b\r\n1,2\r\n');
 

@@ -1,7 +1,7 @@
 import { DescribeContinuousBackupsCommand, DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import {
-  GetBucketEncryptionCommand, GetBucketLifecycleConfigurationCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  GetBucketEncryptionCommand, GetBucketLifecycleConfigurationCommand, GetObjectCommand, HeadObjectCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -81,6 +81,33 @@ describe('edge endpoint', () => {
     expect(await got.Body!.transformToString()).toBe(body);
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     expect(head.ContentLength).toBe(Buffer.byteLength(body));
+  });
+
+  it('lists with a delimiter as S3 does, also folders that hold only folders, page by page (V1 and V2)', async () => {
+    const root = `it-list-${randomUUID()}/`;
+    const keys = ['oem/datapoint/2026-11-22-09:30:15/a.csv', 'oem/datapoint/2026-11-22-09:30:16/b.csv', 'oem/location/2026-11-22-09:30:15/c.csv', 'other/x.csv', 'top.txt'];
+    for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: root + key, Body: key }));
+    const level = async (prefix: string, pageSize: number) => {
+      const contents: string[] = [];
+      const prefixes: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: root + prefix, Delimiter: '/', MaxKeys: pageSize, ContinuationToken: token }));
+        contents.push(...(page.Contents ?? []).map((c) => c.Key!.slice(root.length)));
+        prefixes.push(...(page.CommonPrefixes ?? []).map((p) => p.Prefix!.slice(root.length)));
+        token = page.NextContinuationToken;
+      } while (token);
+      return { contents, prefixes };
+    };
+    expect(await level('', 1000)).toEqual({ contents: ['top.txt'], prefixes: ['oem/', 'other/'] });
+    expect(await level('', 1)).toEqual({ contents: ['top.txt'], prefixes: ['oem/', 'other/'] });
+    expect(await level('oem/', 1)).toEqual({ contents: [], prefixes: ['oem/datapoint/', 'oem/location/'] });
+    expect(await level('oem/datapoint/', 1000)).toEqual({ contents: [], prefixes: ['oem/datapoint/2026-11-22-09:30:15/', 'oem/datapoint/2026-11-22-09:30:16/'] });
+    expect(await level('oem/datapoint/2026-11-22-09:30:15/', 1000)).toEqual({ contents: ['oem/datapoint/2026-11-22-09:30:15/a.csv'], prefixes: [] });
+    const v1 = await s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: root, Delimiter: '/', MaxKeys: 2 }));
+    expect([v1.IsTruncated, v1.CommonPrefixes?.map((p) => p.Prefix)]).toEqual([true, [`${root}oem/`, `${root}other/`]]);
+    const next = await s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: root, Delimiter: '/', Marker: v1.NextMarker }));
+    expect([next.IsTruncated, next.Contents?.map((c) => c.Key)]).toEqual([false, [`${root}top.txt`]]);
   });
 
   it('answers a conditional create (If-None-Match: *) of an existing key with 412 and keeps the first object', async () => {
