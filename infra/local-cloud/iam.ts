@@ -1,9 +1,9 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import { evaluatePolicies, MalformedPolicyError, parsePolicyDocument, type AuthorizationRequest, type Evaluation, type PolicyDocument } from './iam-policy';
 import type { BufferedRequest, LocalResponse } from './http-util';
 import { parseAuth, verifySignature, type ParsedAuth, type VerifyFailure } from './sigv4';
+import { StateWriter } from './state-file';
 
 /**
  * IAM stand-in: users, inline user policies and access keys, over IAM's query API (form-encoded POST,
@@ -80,17 +80,18 @@ export function isIamUserKeyId(accessKeyId: string): boolean {
 
 export class LocalIam {
   private readonly state: IamState;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writer: StateWriter;
   private lastUseTimer: NodeJS.Timeout | undefined;
   /** Parsed policy documents by their text (every S3 request of an issued key evaluates them). */
   private readonly parsedPolicies = new Map<string, PolicyDocument>();
 
   constructor(
-    private readonly stateFile: string,
+    stateFile: string,
     readonly accountId: string,
     private readonly now: () => number = Date.now,
   ) {
     this.state = loadState(stateFile);
+    this.writer = new StateWriter(stateFile);
   }
 
   // ---- identities -----------------------------------------------------------------------------------
@@ -181,7 +182,7 @@ export class LocalIam {
       this.lastUseTimer = undefined;
       await this.persist();
     }
-    await this.writing;
+    await this.writer.settled();
   }
 
   // ---- operations (IAM semantics; throw IamError) --------------------------------------------------
@@ -334,13 +335,7 @@ export class LocalIam {
 
   /** Writes the state (whole file, atomically); writes are serialized. */
   persist(): Promise<void> {
-    const run = this.writing.then(async () => {
-      const temp = `${this.stateFile}.${process.pid}.tmp`;
-      await writeFile(temp, JSON.stringify(this.state, null, 2));
-      await rename(temp, this.stateFile);
-    });
-    this.writing = run.catch(() => undefined);
-    return run;
+    return this.writer.write(this.state);
   }
 
   // ---- HTTP (query protocol) ----------------------------------------------------------------------

@@ -1,8 +1,8 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import { json, type BufferedRequest, type LocalResponse } from './http-util';
 import { LocalIam } from './iam';
+import { StateWriter } from './state-file';
 
 /**
  * Secrets Manager stand-in (JSON 1.1 protocol, `X-Amz-Target: secretsmanager.<Operation>`): secrets with
@@ -63,17 +63,18 @@ type Input = Record<string, unknown>;
 
 export class LocalSecretsManager {
   private readonly state: SecretsState;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writer: StateWriter;
   /** Whether a read changed a secret's last-accessed day (then the state is written). */
   private accessRecorded = false;
 
   constructor(
-    private readonly stateFile: string,
+    stateFile: string,
     private readonly region: string,
     private readonly accountId: string,
     private readonly iam?: LocalIam,
     private readonly now: () => number = Date.now,
   ) {
+    this.writer = new StateWriter(stateFile);
     try {
       const loaded = JSON.parse(readFileSync(stateFile, 'utf8')) as Partial<SecretsState>;
       this.state = { secrets: loaded.secrets ?? [] };
@@ -426,17 +427,11 @@ export class LocalSecretsManager {
   }
 
   private persist(): Promise<void> {
-    const run = this.writing.then(async () => {
-      const temp = `${this.stateFile}.${process.pid}.tmp`;
-      await writeFile(temp, JSON.stringify(this.state, null, 2));
-      await rename(temp, this.stateFile);
-    });
-    this.writing = run.catch(() => undefined);
-    return run;
+    return this.writer.write(this.state);
   }
 
   async close(): Promise<void> {
-    await this.writing;
+    await this.writer.settled();
   }
 }
 

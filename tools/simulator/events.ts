@@ -5,11 +5,10 @@
  * `metadata.event_type`; each type carries its body under its own key (see {@link BODY_KEY}).
  */
 
-export const EVENT_TYPES = ['datapoint', 'datapointack', 'connectivity', 'location', 'registration'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+import { BASE_TYPES, BODY_KEY, EVENT_TYPES, type BaseType, type EventType } from '../../lambdas/shared/device-events';
 
-export const BASE_TYPES = ['boolean', 'integer', 'decimal', 'float', 'string', 'message', 'file'] as const;
-export type BaseType = (typeof BASE_TYPES)[number];
+// The event vocabulary is the pipeline's own; the simulator adds the full event shapes below.
+export { BASE_TYPES, BODY_KEY, EVENT_TYPES, type BaseType, type EventType };
 
 /** Base types whose `value` is text (exported base64-encoded). */
 export const STRING_LIKE_BASE_TYPES: readonly BaseType[] = ['string', 'message', 'file'];
@@ -138,14 +137,8 @@ export type DeviceEvent = DatapointEvent | DatapointAckEvent | ConnectivityEvent
 
 export type EventOfType<T extends EventType> = Extract<DeviceEvent, { metadata: { event_type: T } }>;
 
-/** Body key of each event type. */
-export const BODY_KEY = {
-  datapoint: 'datapoint',
-  datapointack: 'datapointack',
-  connectivity: 'connection',
-  location: 'location_event',
-  registration: 'registration_event',
-} as const satisfies { readonly [K in EventType]: Exclude<keyof EventOfType<K>, 'seq' | 'metadata'> };
+// The shared body keys name each of these shapes' body.
+BODY_KEY satisfies { readonly [K in EventType]: Exclude<keyof EventOfType<K>, 'seq' | 'metadata'> };
 
 export type BodyKey = (typeof BODY_KEY)[EventType];
 
