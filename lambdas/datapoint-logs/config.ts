@@ -43,6 +43,14 @@ export interface ConfigPatch {
 
 const bad = (message: string) => new BadRequestError(message, 'BadBody');
 
+/** A client's value for an error message: short, and never the whole of a deep or large structure. */
+export function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value !== null && typeof value === 'object') return 'an object';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 64 ? `${text.slice(0, 61)}...` : text;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -50,7 +58,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function number(value: unknown, field: string, max: number, integer: boolean): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > max || (integer && !Number.isInteger(n))) {
-    throw bad(`${field} must be ${integer ? 'an integer' : 'a number'} from 0 to ${max}, got ${JSON.stringify(value)}`);
+    throw bad(`${field} must be ${integer ? 'an integer' : 'a number'} from 0 to ${max}, got ${describeValue(value)}`);
   }
   return n;
 }
@@ -77,7 +85,7 @@ export function parseMinDeltaValue(value: unknown): MinDeltaValue {
   try {
     return number(value, 'minDeltaValue', Number.MAX_SAFE_INTEGER, false);
   } catch {
-    throw bad(`minDeltaValue must be "any", "always" or a number ≥ 0, got ${JSON.stringify(value)}`);
+    throw bad(`minDeltaValue must be "any", "always" or a number ≥ 0, got ${describeValue(value)}`);
   }
 }
 

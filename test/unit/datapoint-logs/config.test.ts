@@ -340,3 +340,18 @@ describe('parseJsonBody', () => {
     badBody(() => parseJsonBody('{"interval": 60}', true));
   });
 });
+
+describe('error messages about client values', () => {
+  // Found by fuzzing: a deeply nested body made the 400's message overflow the stack (a 500).
+  it('answers a deeply nested body with a 400 that names its kind, not its content', () => {
+    const deep: unknown = JSON.parse('['.repeat(50_000) + ']'.repeat(50_000));
+    for (const parse of [() => parseSettingBody('minDeltaValue', deep), () => parseSettingBody('minDeltaTime', deep), () => parseSettingBody('level', { interval: deep }, 1)]) {
+      expect(parse).toThrow(BadRequestError);
+    }
+    expect(() => parseSettingBody('minDeltaValue', deep)).toThrow(/got a list/);
+  });
+
+  it('cuts long values short in messages', () => {
+    expect(() => parseSettingBody('minDeltaTime', 'x'.repeat(10_000))).toThrow(/got "x{60}\.\.\.$/);
+  });
+});
