@@ -21,7 +21,6 @@ export interface LogConfig {
 }
 
 export type LevelNumber = 1 | 2 | 3;
-export const LEVELS: readonly LevelNumber[] = [1, 2, 3];
 
 export const DEFAULT_LEVEL: LevelConfig = { interval: 0, retention: 0, logMultiple: null };
 export const DEFAULT_CONFIG: LogConfig = {
