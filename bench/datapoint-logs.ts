@@ -7,7 +7,7 @@ import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import dynalite from 'dynalite';
 import type { Server } from 'node:http';
-import { listen } from '../infra/local-cloud/http-util';
+import { listen } from '../infra/local-cloud/aws-protocol/http';
 import { BY_NAME_INDEX, deviceKey, namePrefix, oemPartition, type DatapointRef } from '../lambdas/datapoint-logs/keys';
 import { logOemBatch, type BatchEvent } from '../lambdas/datapoint-logs/logger';
 import { DatapointLogStore } from '../lambdas/datapoint-logs/store';

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalIssuer } from '../infra/local-cloud/local-issuer';
+import { LocalIssuer } from '../infra/local-cloud/services/apigateway/local-issuer';
 
 const USAGE = `Usage: npm run token -- --oem <oem_id> [--admin] [--subject <id>] [--expires-in <seconds>] [--data-dir <dir>]
 Prints a bearer token for the local cloud's HTTP API (start it first with npm start).

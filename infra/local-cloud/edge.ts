@@ -1,41 +1,39 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { closeServer, json, listen, readRequest, sendResponse, type BufferedRequest, type LocalResponse, type ServerRequest, type ServerResponse } from './http-util';
+import { jsonError } from './aws-protocol/errors';
+import { closeServer, listen, readRequest, sendResponse, type BufferedRequest, type LocalResponse, type ServerRequest, type ServerResponse } from './aws-protocol/http';
+import type { LocalService } from './registry';
 
-/** An AWS service the edge endpoint answers for. */
-export type ServiceHandler = (request: BufferedRequest) => Promise<LocalResponse>;
-
-const TARGET_PREFIXES: Record<string, string> = {
-  Kinesis_20131202: 'kinesis',
-  DynamoDB_20120810: 'dynamodb',
-  DynamoDBStreams_20120810: 'dynamodbstreams',
-  secretsmanager: 'secretsmanager',
-};
-
-/** Query-protocol API versions of the services the edge answers (for unsigned calls). */
-const QUERY_VERSIONS: Record<string, string> = { '2010-05-08': 'iam', '2011-06-15': 'sts' };
+/** What the edge needs of a service. */
+export type EdgeService = Pick<LocalService, 'name' | 'matcher' | 'handle'>;
 
 /**
- * Which service a request is for, as AWS itself tells: the JSON protocols name it in `X-Amz-Target`,
- * every signed request in its SigV4 credential scope; an unsigned request is S3 (browsers, curl).
+ * Which service a request is for, as AWS itself tells, by the services' matchers: the JSON protocols name
+ * it in `X-Amz-Target`, every signed request in its SigV4 credential scope, an unsigned query-protocol
+ * POST in its API version; other unsigned requests go to the fallback (S3: browsers, curl). The name of
+ * a service the local cloud does not run is returned too (the edge answers it 501); undefined when
+ * nothing tells.
  */
-export function serviceOf(request: BufferedRequest): string {
+export function serviceOf(request: BufferedRequest, services: readonly EdgeService[]): string | undefined {
+  const routed = services.flatMap(({ name, matcher }) => (matcher ? [{ name, matcher }] : []));
   const target = request.headers['x-amz-target'];
   if (target) {
     const prefix = target.split('.')[0] ?? '';
-    if (TARGET_PREFIXES[prefix]) return TARGET_PREFIXES[prefix];
+    const claimed = routed.find((s) => s.matcher.targetPrefixes?.includes(prefix));
+    // A target no service claims is an API the local cloud does not run (DynamoDB Streams is signed as dynamodb).
+    return claimed?.name ?? prefix.split('_')[0]!.toLowerCase();
   }
   const scope =
     /Credential=[^/,\s]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(request.headers.authorization ?? '')?.[1] ??
     /X-Amz-Credential=[^&]*?(?:%2F|\/)\d{8}(?:%2F|\/)[^&%/]+(?:%2F|\/)([^&%/]+)(?:%2F|\/)/i.exec(request.url)?.[1];
-  if (scope) return scope;
-  // An unsigned query-protocol call (curl): IAM and STS tell themselves apart by their API version.
+  if (scope) return routed.find((s) => s.matcher.signingName === scope)?.name ?? scope;
   if (request.method === 'POST' && (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
     const version = /(?:^|&)Version=([\d-]+)/.exec(request.body.toString('latin1'))?.[1];
-    if (version && QUERY_VERSIONS[version]) return QUERY_VERSIONS[version];
+    const byVersion = version && routed.find((s) => s.matcher.queryVersion === version);
+    if (byVersion) return byVersion.name;
   }
-  return 's3';
+  return routed.find((s) => s.matcher.fallback)?.name;
 }
 
 /** Sees a service's requests first and may answer instead (tests inject faults with it). */
@@ -55,7 +53,8 @@ export interface EdgeEndpoint {
  */
 export async function startEdge(
   port: number,
-  services: Record<string, ServiceHandler>,
+  /** Read on every request: services registered after the edge starts are routed too. */
+  registry: { readonly services: readonly EdgeService[] },
   log: (message: string) => void,
 ): Promise<EdgeEndpoint> {
   const interceptors = new Map<string, EdgeInterceptor>();
@@ -66,15 +65,15 @@ export async function startEdge(
         const request = await readRequest(req);
         // HTTP/2 carries the host as :authority; signatures (SigV4 signs `host`) need it back.
         if (!request.headers.host && 'authority' in req && req.authority) request.headers.host = req.authority;
-        const service = serviceOf(request);
-        const handler = services[service];
-        const intercepted = await interceptors.get(service)?.(request);
+        const service = serviceOf(request, registry.services);
+        const handler = registry.services.find((s) => s.name === service && s.matcher)?.handle;
+        const intercepted = service === undefined ? undefined : await interceptors.get(service)?.(request);
         response = intercepted ?? (handler
           ? await handler(request)
-          : json(501, { __type: 'NotImplemented', message: `The local cloud does not emulate the ${service} API` }));
+          : jsonError(501, 'NotImplemented', service === undefined ? 'The local cloud does not recognise the API of this request' : `The local cloud does not emulate the ${service} API`));
       } catch (error) {
         log(`edge: ${(error as Error).message}`);
-        response = json(500, { __type: 'InternalFailure', message: 'local cloud error' });
+        response = jsonError(500, 'InternalFailure', 'local cloud error');
       }
       if (!res.headersSent) sendResponse(res, response);
     })();

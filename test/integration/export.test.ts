@@ -5,7 +5,7 @@ import { COLUMNS, csvRow, headerRow } from '../../lambdas/exporter/csv';
 import { exportKey } from '../../lambdas/exporter/export-batch';
 import { EVENT_TYPES, validateEvent, type EventType } from '../../lambdas/shared/device-events';
 import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
-import { s3Error } from '../../infra/local-cloud/s3-gateway';
+import { s3Error } from '../../infra/local-cloud/aws-protocol/errors';
 import { generateEvents } from '../../tools/simulator/fleet';
 import { parseCsv } from '../helpers/csv-parse';
 import { seedEvents } from '../unit/exporter/seed-events';

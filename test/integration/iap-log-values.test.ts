@@ -3,7 +3,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
-import type { BufferedRequest } from '../../infra/local-cloud/http-util';
+import type { BufferedRequest } from '../../infra/local-cloud/aws-protocol/http';
 import { formatLocal, formatUtc } from '../../lambdas/datapoint-logs/time-format';
 import { valuePartition } from '../../lambdas/datapoint-logs/values';
 import {

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
-import { LocalIssuer } from '../../infra/local-cloud/local-issuer';
+import { LocalIssuer } from '../../infra/local-cloud/services/apigateway/local-issuer';
 import { createProbeApp, PROBE_RETRY_ATTEMPTS } from '../fixtures/probe-app';
 import { eventually, startTestCloud } from './local-cloud-helpers';
 

@@ -1,0 +1,115 @@
+import path from 'node:path';
+import type { ServiceHandler } from './aws-protocol/http';
+import type { DeployContext } from './cloudformation/deploy';
+import type { DeployedStack } from './cloudformation/template';
+import { startApiGateway } from './services/apigateway/service';
+import { startDynamoDb } from './services/dynamodb/service';
+import { iamService } from './services/iam/service';
+import { LocalIam } from './services/iam/models';
+import { startKinesis } from './services/kinesis/service';
+import { lambdaService } from './services/lambda/service';
+import { startS3 } from './services/s3/service';
+import { LocalSecretsManager } from './services/secretsmanager/models';
+import { secretsManagerService } from './services/secretsmanager/service';
+import { stsService } from './services/sts/service';
+
+/**
+ * The local cloud's services. A service is one `LocalService` entry: its name, how the edge recognises its
+ * requests, its request handler, how it deploys the template's resources of its types, and how it closes.
+ *
+ * To add a service:
+ *   1. create `services/<name>/`: its state and rules (`models.ts`), its protocol (`responses.ts`, or a
+ *      `provider.ts` in front of an emulator), the resource types it deploys (`deploy.ts`), and
+ *      `service.ts`, which starts it and returns its `LocalService`;
+ *   2. add one line to `startServices` below. Services start, deploy and close (in reverse) in that order:
+ *      list a service after the ones it uses.
+ * The edge routes with the entries' matchers only, and `intercept(name, …)` uses the same names.
+ */
+
+/** How the edge recognises a service's requests, as AWS itself tells them apart. */
+export interface RequestMatcher {
+  /** The SigV4 signing name of the credential scope (`…/us-east-1/<name>/aws4_request`). */
+  signingName: string;
+  /** JSON protocols: the `X-Amz-Target` prefixes (`DynamoDB_20120810` of `DynamoDB_20120810.Query`). */
+  targetPrefixes?: readonly string[];
+  /** Query protocol: the API version that tells an unsigned form POST apart (`Version=2010-05-08`). */
+  queryVersion?: string;
+  /** Answers unsigned requests no other service claims (S3: browsers, curl, presigned forms). */
+  fallback?: boolean;
+}
+
+export interface LocalService {
+  /** The edge's name for it (`s3`, `dynamodb`, …), also the signing name unless its matcher says otherwise. */
+  readonly name: string;
+  /** How the edge recognises its requests; none when it is not behind the edge (the HTTP API has its own port). */
+  readonly matcher?: RequestMatcher;
+  readonly handle?: ServiceHandler;
+  /** Creates or updates the template's resources of the service's types. */
+  deploy?(stack: DeployedStack, context: DeployContext): Promise<void>;
+  close?(): Promise<void> | void;
+}
+
+/** Where the services keep their data, and what they know of the account. */
+export interface ServiceEnvironment {
+  dataDir: string;
+  /** `<dataDir>/state`: the stand-ins' JSON state files. */
+  stateDir: string;
+  region: string;
+  accountId: string;
+  log: (line: string) => void;
+}
+
+/** The services' settings (`LocalCloudOptions` passes them on). */
+export interface ServiceOptions {
+  /** HTTP API port (0 = any free port). */
+  apiPort: number;
+  /** How often expired DynamoDB items are swept (default 10 s). */
+  ttlSweepIntervalMs?: number;
+  /** Stream poll interval on an idle shard (default 200 ms). */
+  pollIntervalMs?: number;
+  /** Base delay of event source mapping retries (default 100 ms, doubling). */
+  retryBaseDelayMs?: number;
+  /** Execution environments per function (default 4). */
+  maxConcurrency?: number;
+  functionLog?: (functionLogicalId: string, line: string) => void;
+}
+
+/** The list the edge routes by; services join it as they start. */
+export class ServiceRegistry {
+  readonly services: LocalService[] = [];
+
+  constructor(services: LocalService[] = []) {
+    this.services.push(...services);
+  }
+
+  add<S extends LocalService>(service: S): S {
+    if (this.services.some((s) => s.name === service.name)) throw new Error(`service ${service.name} is registered twice`);
+    this.services.push(service);
+    return service;
+  }
+
+  /** Deploys the template through every service, in order. */
+  async deploy(stack: DeployedStack, context: DeployContext): Promise<void> {
+    for (const service of this.services) await service.deploy?.(stack, context);
+  }
+
+  /** Closes every service, last started first; a failure is logged and the others still close. */
+  async close(log: (line: string) => void): Promise<void> {
+    for (const service of this.services.splice(0).reverse()) {
+      await Promise.resolve(service.close?.()).catch((error: Error) => log(`stop: ${service.name}: ${error.message}`));
+    }
+  }
+}
+
+/** Starts every service into `registry`; the returned fields are what `LocalCloud` exposes of them. */
+export async function startServices(registry: ServiceRegistry, env: ServiceEnvironment, options: ServiceOptions) {
+  const iam = registry.add(iamService(new LocalIam(path.join(env.stateDir, 'iam.json'), env.accountId)));
+  registry.add(stsService(iam.store));
+  const secretsManager = registry.add(secretsManagerService(new LocalSecretsManager(path.join(env.stateDir, 'secretsmanager.json'), env.region, env.accountId), iam.store));
+  const s3 = registry.add(await startS3(env, iam.store));
+  const dynamodb = registry.add(await startDynamoDb(env, { sweepIntervalMs: options.ttlSweepIntervalMs }));
+  const kinesis = registry.add(await startKinesis(env));
+  const lambda = registry.add(lambdaService(env, { streamEndpoint: kinesis.emulatorUrl, ...options }));
+  const apiGateway = registry.add(await startApiGateway(env, { port: options.apiPort, functions: lambda }));
+  return { iam: iam.store, secretsManager: secretsManager.secrets, s3: s3.gateway, dynamodb, lambda, apiGateway };
+}

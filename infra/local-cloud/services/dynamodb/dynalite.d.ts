@@ -1,0 +1,7 @@
+// dynalite ships without type definitions; these are the parts the local cloud uses.
+declare module 'dynalite' {
+  import type { Server } from 'node:http';
+  interface DynaliteOptions { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number; maxItemSizeKb?: number }
+  function dynalite(options?: DynaliteOptions): Server;
+  export = dynalite;
+}
