@@ -22,8 +22,10 @@ import { stsService } from './services/sts/service';
  *      `provider.ts` in front of an emulator), the resource types it deploys (`deploy.ts`), and
  *      `service.ts`, which starts it and returns its `LocalService`;
  *   2. add one line to `startServices` below. Services start, deploy and close (in reverse) in that order:
- *      list a service after the ones it uses.
- * The edge routes with the entries' matchers only, and `intercept(name, …)` uses the same names.
+ *      list a service after the ones it uses. One that checks callers' keys takes `iam.store` (a
+ *      `CredentialStore`, auth/credentials.ts), never the IAM service itself.
+ * The edge routes with the entries' matchers only, and `intercept(name, …)` uses the same names. A `deploy`
+ * reads its own resource types from the `DeployedStack` and calls the services through the edge.
  */
 
 /** How the edge recognises a service's requests, as AWS itself tells them apart. */
@@ -39,7 +41,7 @@ export interface RequestMatcher {
 }
 
 export interface LocalService {
-  /** The edge's name for it (`s3`, `dynamodb`, …), also the signing name unless its matcher says otherwise. */
+  /** Its name on the edge and for `intercept` (`s3`, `dynamodb`, …). */
   readonly name: string;
   /** How the edge recognises its requests; none when it is not behind the edge (the HTTP API has its own port). */
   readonly matcher?: RequestMatcher;
