@@ -8,12 +8,13 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import dynalite from 'dynalite';
 import type { Server } from 'node:http';
 import { listen } from '../infra/local-cloud/aws-protocol/http';
-import { BY_NAME_INDEX, deviceKey, namePrefix, oemPartition, type DatapointRef } from '../lambdas/datapoint-logs/keys';
-import { logOemBatch, type BatchEvent } from '../lambdas/datapoint-logs/logger';
-import { DatapointLogStore } from '../lambdas/datapoint-logs/store';
-import { ValueStore, valueId, valuePartition, valueSortKey, type StoredValue } from '../lambdas/datapoint-logs/values';
-import { handleLogValues } from '../lambdas/iap-log-values/log-values';
-import type { DeviceEvent } from '../lambdas/shared/device-events';
+import { BY_NAME_INDEX, deviceKey, namePrefix, oemPartition, valuePartition, valueSortKey } from '../lambdas/domain/datapoint-logs/keys';
+import { logOemBatch, type BatchEvent } from '../lambdas/domain/datapoint-logs/log-datapoints';
+import { DatapointLogStore } from '../lambdas/adapters/dynamodb/datapoint-log-store';
+import { ValueStore } from '../lambdas/adapters/dynamodb/value-store';
+import { valueId, type DatapointRef, type StoredValue } from '../lambdas/domain/datapoint-logs/records';
+import { handleLogValues } from '../lambdas/functions/iap-log-values/log-values';
+import type { DeviceEvent } from '../lambdas/domain/device-events';
 
 export interface Figure {
   section: string;

@@ -3,7 +3,7 @@
  * the heap is sampled in every storage call, when the batch's rows are all alive, against the heap
  * after a full GC with the batch already built. Prints JSON.
  */
-import { exportBatch, type ExportStore } from '../lambdas/exporter/export-batch';
+import { exportBatch, type ExportStore } from '../lambdas/domain/export/export-batch';
 import { mixedBatch, nullStore } from './fixtures';
 
 const count = Number(process.argv[2] ?? 10_000);

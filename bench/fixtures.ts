@@ -1,4 +1,5 @@
-import type { ExportStore, StreamRecord } from '../lambdas/exporter/export-batch';
+import type { StreamRecord } from '../lambdas/domain/event-stream';
+import type { ExportStore } from '../lambdas/domain/export/export-batch';
 import { generateEvents } from '../tools/simulator/fleet';
 
 /** A mixed batch as Lambda delivers it: base64 data of simulated fleet events, one shard. */

@@ -8,15 +8,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { exportBatch } from '../lambdas/exporter/export-batch';
+import { exportBatch } from '../lambdas/domain/export/export-batch';
 import { startLocalCloud } from '../infra/local-cloud/local-cloud';
 import { createFleet } from '../tools/simulator/fleet';
 import { bundleBenchmark } from './bundles';
 import { loggerBenchmark, valueQueryBenchmark, type Figure } from './datapoint-logs';
 import { createPipelineApp } from '../infra/pipeline-app';
 import { mixedBatch, nullStore } from './fixtures';
-import { csvRow } from '../lambdas/exporter/csv';
-import { validateEvent } from '../lambdas/shared/device-events';
+import { csvRow } from '../lambdas/domain/export/csv';
+import { validateEvent } from '../lambdas/domain/device-events';
 
 /** The CSV row an event becomes (the encoder itself is pinned to the seed by unit tests). */
 function rowOf(event: unknown): string {

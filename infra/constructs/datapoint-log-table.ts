@@ -3,7 +3,8 @@ import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } fr
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { BY_NAME_INDEX } from '../../lambdas/datapoint-logs/keys';
+import { BY_NAME_INDEX } from '../../lambdas/domain/datapoint-logs/keys';
+import { ENV } from '../../lambdas/shared/config';
 
 /**
  * The single DynamoDB table of the datapoint logs: log configuration, logged values and
@@ -45,7 +46,7 @@ export class DatapointLogTable extends Construct {
    * BatchGetItem, Query on the table and its index) plus, for `readWrite`, item writes. Never Scan.
    */
   bind(fn: LambdaFunction, access: 'read' | 'readWrite'): void {
-    fn.addEnvironment('DATAPOINT_LOG_TABLE', this.table.tableName);
+    fn.addEnvironment(ENV.datapointLogTable, this.table.tableName);
     const reads = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
     const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
     fn.addToRolePolicy(new PolicyStatement({

@@ -3,6 +3,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/config';
 import { acknowledgeWildcardResource } from '../nag';
 
 /** Days an export file is kept (DESIGN §1: twelve months). */
@@ -80,7 +81,7 @@ export class ExportBucket extends Construct {
    * that a missing ledger object answers 404 rather than 403. No deletes.
    */
   bindExporter(fn: LambdaFunction): void {
-    fn.addEnvironment('EXPORT_BUCKET', this.bucket.bucketName);
+    fn.addEnvironment(ENV.exportBucket, this.bucket.bucketName);
     const objects = this.bucket.arnForObjects('*');
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [objects] }));
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));

@@ -4,6 +4,7 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/config';
 import { acknowledgeWildcardResource } from '../nag';
 import { PipelineFunction, lambdaEntry } from './pipeline-function';
 import type { PipelineHttpApi } from './pipeline-http-api';
@@ -47,10 +48,10 @@ export class ExportCredentials extends Construct {
       service: 'export-credentials',
       timeout: Duration.seconds(29),
       environment: {
-        EXPORT_BUCKET: props.bucket.bucketName,
-        IAM_PATH: this.iamPath,
-        SECRET_PREFIX: this.secretPrefix,
-        LOCK_TABLE: this.lockTable.tableName,
+        [ENV.exportBucket]: props.bucket.bucketName,
+        [ENV.iamPath]: this.iamPath,
+        [ENV.secretPrefix]: this.secretPrefix,
+        [ENV.lockTable]: this.lockTable.tableName,
       },
     });
 

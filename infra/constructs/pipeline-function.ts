@@ -5,13 +5,14 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/config';
 
 /** Repository root: the esbuild project root and the home of package-lock.json. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
-/** Absolute path of `lambdas/<name>/handler.ts`, the entry convention of every function. */
+/** Absolute path of `lambdas/functions/<name>/handler.ts`, the entry convention of every function. */
 export function lambdaEntry(name: string): string {
-  return path.join(REPO_ROOT, 'lambdas', name, 'handler.ts');
+  return path.join(REPO_ROOT, 'lambdas', 'functions', name, 'handler.ts');
 }
 
 export interface PipelineFunctionProps {
@@ -69,11 +70,11 @@ export class PipelineFunction extends NodejsFunction {
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       environment: {
         ...props.environment,
-        POWERTOOLS_SERVICE_NAME: props.service ?? id,
-        POWERTOOLS_LOG_LEVEL: typeof logLevel === 'string' && logLevel !== '' ? logLevel : 'INFO',
-        POWERTOOLS_LOGGER_LOG_EVENT: 'false',
+        [ENV.serviceName]: props.service ?? id,
+        [ENV.logLevel]: typeof logLevel === 'string' && logLevel !== '' ? logLevel : 'INFO',
+        [ENV.logEvent]: 'false',
         // aws-cdk-lib 2.276 does not add this for `sourceMap: true`; without it stack traces point into index.js.
-        NODE_OPTIONS: '--enable-source-maps',
+        [ENV.nodeOptions]: '--enable-source-maps',
       },
       bundling: {
         minify: true,

@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
-import type { ExportCredentials } from '../../lambdas/export-credentials/credentials';
+import type { ExportCredentials } from '../../lambdas/domain/credentials/credentials';
 import { startTestCloud } from './local-cloud-helpers';
 
 jest.setTimeout(120_000);

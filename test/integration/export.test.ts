@@ -1,14 +1,14 @@
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { COLUMNS, csvRow, headerRow } from '../../lambdas/exporter/csv';
-import { exportKey } from '../../lambdas/exporter/export-batch';
-import { EVENT_TYPES, validateEvent, type EventType } from '../../lambdas/shared/device-events';
+import { COLUMNS, csvRow, headerRow } from '../../lambdas/domain/export/csv';
+import { exportKey } from '../../lambdas/domain/export/export-batch';
+import { EVENT_TYPES, validateEvent, type EventType } from '../../lambdas/domain/device-events';
 import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
 import { s3Error } from '../../infra/local-cloud/aws-protocol/errors';
 import { generateEvents } from '../../tools/simulator/fleet';
 import { parseCsv } from '../helpers/csv-parse';
-import { seedEvents } from '../unit/exporter/seed-events';
+import { seedEvents } from '../unit/lambdas/domain/export/seed-events';
 import { eventually, startTestCloud } from './local-cloud-helpers';
 
 jest.setTimeout(180_000);

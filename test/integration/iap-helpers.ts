@@ -1,7 +1,7 @@
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { randomUUID } from 'node:crypto';
 import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
-import { NULL_UUID } from '../unit/exporter/seed-events';
+import { NULL_UUID } from '../unit/lambdas/domain/export/seed-events';
 
 /** An OEM id no other test uses (the registry is per OEM, so tests never see each other's data). */
 export const uniqueOem = (label: string) => `it-${label}-${randomUUID().slice(0, 8)}`;

@@ -1,6 +1,6 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
-import { formatLocal } from '../../lambdas/datapoint-logs/time-format';
+import { formatLocal } from '../../lambdas/domain/datapoint-logs/time-format';
 import {
   call, connectivityEvent, datapointEvent, locationEvent, logsPath, putEvents, registrationEvent, uniqueOem, type ApiReply, type ReplyEntry } from './iap-helpers';
 import { eventually, startTestCloud } from './local-cloud-helpers';

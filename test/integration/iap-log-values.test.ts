@@ -4,8 +4,8 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
 import type { BufferedRequest } from '../../infra/local-cloud/aws-protocol/http';
-import { formatLocal, formatUtc } from '../../lambdas/datapoint-logs/time-format';
-import { valuePartition } from '../../lambdas/datapoint-logs/values';
+import { formatLocal, formatUtc } from '../../lambdas/domain/datapoint-logs/time-format';
+import { valuePartition } from '../../lambdas/domain/datapoint-logs/keys';
 import {
   call, connectivityEvent, datapointEvent, locationEvent, logsPath, putEvents, registrationEvent, uniqueOem, type ApiReply, type ReplyEntry } from './iap-helpers';
 import { eventually, startTestCloud } from './local-cloud-helpers';

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { EVENT_TYPES } from './fleet';
+import { EVENT_TYPES, isOemId, OEM_ID_RULE } from './fleet';
 import { runSimulator, SimulatorError, type SimulatorOptions, type SimulatorStats } from './producer';
 
 export const USAGE = `Usage: npm run simulate -- [options]
@@ -53,8 +53,6 @@ export interface LocalOutputs {
   EventStreamName?: string;
   Region?: string;
 }
-
-const OEM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Message of an error from any realm (`instanceof Error` fails across VM contexts). */
 function messageOf(err: unknown): string {
@@ -168,9 +166,9 @@ export function parseCliArgs(
   let oems: string[] | number = parseNumber('--oem-count', values['oem-count'], { integer: true, min: 1 }) ?? 2;
   if (values.oems !== undefined) {
     const ids = values.oems.split(',').map((s) => s.trim());
-    const bad = ids.find((id) => !OEM_ID.test(id));
+    const bad = ids.find((id) => !isOemId(id));
     if (bad !== undefined) {
-      throw new UsageError(`--oems expects comma-separated OEM ids (letters, digits, - and _), got ${JSON.stringify(bad === '' ? values.oems : bad)}`);
+      throw new UsageError(`--oems expects comma-separated OEM ids (${OEM_ID_RULE}), got ${JSON.stringify(bad === '' ? values.oems : bad)}`);
     }
     if (new Set(ids).size !== ids.length) throw new UsageError(`--oems lists an OEM twice: ${values.oems}`);
     oems = ids;

@@ -5,19 +5,17 @@
  * `metadata.event_type`; each type carries its body under its own key (see {@link BODY_KEY}).
  */
 
-import { BASE_TYPES, BODY_KEY, EVENT_TYPES, type BaseType, type EventType } from '../../lambdas/shared/device-events';
+import {
+  BASE_TYPES, BODY_KEY, DEFAULT_BLOCK, DEFAULT_BLOCK_INDEX, EVENT_TYPES, isOemId, OEM_ID_RULE, STRING_LIKE_BASE_TYPES, type BaseType, type EventType,
+} from '../../lambdas/domain/device-events';
 
-// The event vocabulary is the pipeline's own; the simulator adds the full event shapes below.
-export { BASE_TYPES, BODY_KEY, EVENT_TYPES, type BaseType, type EventType };
-
-/** Base types whose `value` is text (exported base64-encoded). */
-export const STRING_LIKE_BASE_TYPES: readonly BaseType[] = ['string', 'message', 'file'];
+// The event vocabulary and its rules (OEM ids, the default block) are the pipeline's own, so the
+// simulator cannot produce what the pipeline rejects; it adds the full event shapes below.
+export {
+  BASE_TYPES, BODY_KEY, DEFAULT_BLOCK, DEFAULT_BLOCK_INDEX, EVENT_TYPES, isOemId, OEM_ID_RULE, STRING_LIKE_BASE_TYPES, type BaseType, type EventType,
+};
 
 export const NULL_UUID = '00000000-0000-0000-0000-000000000000';
-
-/** IAP block used when `metadata.block` / `metadata.block_index` are absent. */
-export const DEFAULT_BLOCK = 'device';
-export const DEFAULT_BLOCK_INDEX = 0;
 
 /** Timestamp like `2018-09-24T10:25:14Z` (UTC, seconds precision). */
 export type Timestamp = string;

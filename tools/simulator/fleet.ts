@@ -11,9 +11,12 @@ import {
   type DatapointAckEvent,
   type DatapointEvent,
   type DatapointValue,
+  DEFAULT_BLOCK,
+  DEFAULT_BLOCK_INDEX,
   type DeviceEvent,
   type EventType,
   formatTimestamp,
+  isOemId,
   type LocationEvent,
   NULL_UUID,
   type PropertyMetadata,
@@ -311,8 +314,6 @@ interface DeviceState {
   seq: number;
 }
 
-const OEM_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
 export function createFleet(options: FleetOptions = {}): Fleet {
   const seed = options.seed ?? 1;
   const devicesPerOem = options.devicesPerOem ?? 5;
@@ -332,7 +333,7 @@ export function createFleet(options: FleetOptions = {}): Fleet {
   } else {
     if (oemSpec.length === 0) throw new RangeError('createFleet: at least one OEM id is required');
     for (const id of oemSpec) {
-      if (!OEM_ID_PATTERN.test(id)) throw new RangeError(`createFleet: invalid OEM id ${JSON.stringify(id)}`);
+      if (!isOemId(id)) throw new RangeError(`createFleet: invalid OEM id ${JSON.stringify(id)}`);
     }
     if (new Set(oemSpec).size !== oemSpec.length) throw new RangeError('createFleet: duplicate OEM ids');
     oemIds = [...oemSpec];
@@ -605,8 +606,8 @@ function initialProperty(rng: Rng, t: PropertyTemplate, dsn: string): PropertySt
     displayName: t.displayName,
     baseType: t.baseType,
     direction: t.direction,
-    block: t.block ?? 'device',
-    blockIndex: t.blockIndex ?? 0,
+    block: t.block ?? DEFAULT_BLOCK,
+    blockIndex: t.blockIndex ?? DEFAULT_BLOCK_INDEX,
     explicitBlock: t.block !== undefined,
     min,
     max,

@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithJWTAuthorizer, Context, KinesisStreamEvent } from 'aws-lambda';
 
 type Claims = APIGatewayProxyEventV2WithJWTAuthorizer['requestContext']['authorizer']['jwt']['claims'];
 
@@ -53,3 +53,28 @@ export const lambdaContext: Context = {
   fail: () => undefined,
   succeed: () => undefined,
 };
+
+/** A Kinesis event as Lambda's event source mapping sends it: each record's data base64-encoded. */
+export function kinesisEvent(
+  records: ReadonlyArray<{ data: string | Buffer; sequenceNumber: string; partitionKey?: string; arrivalMs?: number }>,
+  shardId = 'shardId-000000000000',
+): KinesisStreamEvent {
+  return {
+    Records: records.map((r) => ({
+      eventID: `${shardId}:${r.sequenceNumber}`,
+      eventName: 'aws:kinesis:record',
+      eventVersion: '1.0',
+      eventSource: 'aws:kinesis',
+      awsRegion: 'us-east-1',
+      invokeIdentityArn: 'arn:aws:iam::123456789012:role/test',
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/DeviceEvents',
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: r.partitionKey ?? 'dsn',
+        sequenceNumber: r.sequenceNumber,
+        data: (typeof r.data === 'string' ? Buffer.from(r.data) : r.data).toString('base64'),
+        approximateArrivalTimestamp: (r.arrivalMs ?? Date.UTC(2026, 10, 22, 8)) / 1000,
+      },
+    })),
+  };
+}

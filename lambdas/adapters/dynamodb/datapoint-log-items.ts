@@ -1,0 +1,95 @@
+import { DEFAULT_CONFIG, type ConfigPatch, type LogConfig, type MinDeltaValue } from '../../domain/datapoint-logs/log-settings';
+import type { LoggerState } from '../../domain/datapoint-logs/logging-rules';
+import {
+  DEFAULT_DEVICE, type DatapointRecord, type DeviceHealth, type DeviceRecord, type DeviceState, type StoredValue,
+} from '../../domain/datapoint-logs/records';
+
+/**
+ * The datapoint log table's items and the records they hold, both ways: the one place that knows the
+ * attribute names (`l1i`, `mdv`, `logger`, …). Both stores use it.
+ */
+
+/** A DynamoDB item as the document client reads and writes it. */
+export type Item = Record<string, unknown>;
+
+function configFromItem(item: Item): LogConfig {
+  const level = (n: 1 | 2 | 3) => ({
+    interval: (item[`l${n}i`] as number | undefined) ?? 0,
+    retention: (item[`l${n}r`] as number | undefined) ?? 0,
+    logMultiple: (item[`l${n}m`] as number | null | undefined) ?? null,
+  });
+  return {
+    levels: [level(1), level(2), level(3)],
+    minDeltaTime: (item.mdt as number | undefined) ?? DEFAULT_CONFIG.minDeltaTime,
+    minDeltaValue: (item.mdv as MinDeltaValue | undefined) ?? DEFAULT_CONFIG.minDeltaValue,
+  };
+}
+
+/** Item attributes of a configuration change: `l<level><i|r|m>`, `mdt`, `mdv`. */
+export function patchAttributes(patch: ConfigPatch): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {};
+  for (const [level, fields] of Object.entries(patch.levels ?? {})) {
+    if (fields.interval !== undefined) attributes[`l${level}i`] = fields.interval;
+    if (fields.retention !== undefined) attributes[`l${level}r`] = fields.retention;
+    if (fields.logMultiple !== undefined) attributes[`l${level}m`] = fields.logMultiple;
+  }
+  if (patch.minDeltaTime !== undefined) attributes.mdt = patch.minDeltaTime;
+  if (patch.minDeltaValue !== undefined) attributes.mdv = patch.minDeltaValue;
+  return attributes;
+}
+
+export function datapointFromItem(item: Item): DatapointRecord {
+  return {
+    dsn: item.dsn as string,
+    block: item.block as string,
+    blockIndex: item.blockIndex as number,
+    name: item.name as string,
+    id: item.id as number,
+    registeredAt: item.registeredAt as number,
+    ...(item.configuredAt !== undefined ? { configuredAt: item.configuredAt as number } : {}),
+    config: configFromItem(item),
+    ...(item.logger ? { logger: loggerStateFromItem(item.logger as Record<string, unknown>) } : {}),
+  };
+}
+
+export function deviceFromItem(dsn: string, item: Item | undefined): DeviceRecord {
+  return {
+    dsn,
+    state: (item?.state as DeviceState | undefined) ?? DEFAULT_DEVICE.state,
+    health: (item?.health as DeviceHealth | undefined) ?? DEFAULT_DEVICE.health,
+    ...(item?.timeZone ? { timeZone: item.timeZone as string } : {}),
+  };
+}
+
+export function valueFromItem(item: Item): StoredValue {
+  return {
+    id: item.id as number,
+    sequence: item.sequence as number,
+    at: item.at as number,
+    value: (item.value ?? null) as StoredValue['value'],
+    levels: item.levels as StoredValue['levels'],
+    deviceState: item.deviceState as DeviceState,
+    deviceHealth: item.deviceHealth as DeviceHealth,
+    ...(item.timeZone ? { timeZone: item.timeZone as string } : {}),
+    expiresAt: item.expiresAt as number,
+    ...(typeof item.loggedAt === 'number' ? { loggedAt: item.loggedAt } : {}),
+  };
+}
+
+/** The logger's state as an item attribute: gaps in the per-level list kept as null. */
+export function loggerStateToItem(state: LoggerState): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(state, (_, v: unknown) => (v === undefined ? null : v))) as Record<string, unknown>;
+}
+
+export function loggerStateFromItem(item: Record<string, unknown>): LoggerState {
+  const orUndefined = <T>(v: unknown) => (v === null || v === undefined ? undefined : (v as T));
+  const levels = (item.levelLastAt as unknown[] | undefined) ?? [];
+  return {
+    ...(orUndefined<number>(item.lastEventAt) !== undefined ? { lastEventAt: item.lastEventAt as number } : {}),
+    ...(Array.isArray(item.lastEventIds) ? { lastEventIds: item.lastEventIds as string[] } : {}),
+    ...(orUndefined<number>(item.lastLoggedAt) !== undefined ? { lastLoggedAt: item.lastLoggedAt as number } : {}),
+    ...('lastLoggedValue' in item ? { lastLoggedValue: item.lastLoggedValue as LoggerState['lastLoggedValue'] } : {}),
+    levelLastAt: [orUndefined<number>(levels[0]), orUndefined<number>(levels[1]), orUndefined<number>(levels[2])],
+    logged: (item.logged as number | undefined) ?? 0,
+  };
+}

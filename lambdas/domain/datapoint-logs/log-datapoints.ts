@@ -1,0 +1,170 @@
+import { decodeEvent, type DeviceEvent } from '../device-events';
+import type { StreamRecord } from '../event-stream';
+import { datapointKeyFits, refId } from './keys';
+import { decide, expiresAt, INITIAL_STATE, type LoggerState, type Update } from './logging-rules';
+import type { DatapointLogStores } from './ports';
+import { datapointRefOf, deviceFacts, registryUpdate, type DeviceFact } from './registry';
+import { valueId, type DatapointRef, type DeviceRecord, type StoredValue } from './records';
+
+export interface BatchEvent {
+  event: DeviceEvent;
+  arrivalMs: number;
+}
+
+export interface OemBatchOutcome {
+  datapoints: number;
+  devices: number;
+  logged: number;
+  skipped: number;
+}
+
+/** The device as it was at `at`: its stored record, then this batch's facts up to that time. */
+function deviceAt(stored: DeviceRecord, facts: readonly DeviceFact[] | undefined, at: number): DeviceRecord {
+  const device = { ...stored };
+  for (const fact of facts ?? []) {
+    if (fact.at > at) break;
+    if ('state' in fact) device.state = fact.state;
+    else if ('health' in fact) device.health = fact.health;
+    else device.timeZone = fact.timeZone;
+  }
+  return device;
+}
+
+/**
+ * A logged value is one DynamoDB item (400 KB at most): larger values are not logged, as if the update
+ * had not happened, rather than failing the batch. The export keeps them.
+ */
+export const MAX_LOGGED_VALUE_BYTES = 350_000;
+
+/** The updates of each datapoint in the batch, in stream order; `oversized` counts those too large to log. */
+function updatesByDatapoint(events: readonly BatchEvent[]): { byRef: Map<string, { ref: DatapointRef; updates: Update[] }>; oversized: number } {
+  const byRef = new Map<string, { ref: DatapointRef; updates: Update[] }>();
+  let oversized = 0;
+  for (const { event, arrivalMs } of events) {
+    const ref = datapointRefOf(event);
+    if (!ref || !('datapoint' in event)) continue;
+    const body = event.datapoint;
+    if (typeof body.value === 'string' && Buffer.byteLength(body.value) > MAX_LOGGED_VALUE_BYTES) {
+      oversized++;
+      continue;
+    }
+    const id = refId(ref);
+    let entry = byRef.get(id);
+    if (!entry) byRef.set(id, (entry = { ref, updates: [] }));
+    entry.updates.push({
+      ...(body.id ? { eventId: body.id } : {}),
+      at: Date.parse(body.updated_at ?? body.created_at ?? '') || arrivalMs,
+      value: body.value,
+    });
+  }
+  return { byRef, oversized };
+}
+
+/**
+ * One OEM's part of a batch: the registry (datapoints, devices) and the datapoint logs. Reads the
+ * datapoints (configuration and logger state) and their devices once; writes one item per logged
+ * value, then one state per datapoint whose state changed. Values are written before the state, and
+ * a value's key depends only on the value: a retry after a failure in between writes the same items.
+ */
+export async function logOemBatch(
+  oemId: string,
+  events: readonly BatchEvent[],
+  stores: DatapointLogStores,
+  now: number,
+): Promise<OemBatchOutcome> {
+  const registry = registryUpdate(events);
+  // A datapoint whose key cannot be stored (names near the 256-character limit, escaped or multi-byte)
+  // is not logged; its updates are counted as skipped, and the rest of the batch goes on.
+  const storable = registry.datapoints.filter(datapointKeyFits);
+  const datapoints = await stores.registry.registerDatapoints(oemId, storable, now);
+  const { byRef: updates, oversized } = updatesByDatapoint(events);
+  const devices = await stores.registry.getDevices(oemId, [...updates.values()].map((u) => u.ref.dsn));
+
+  const facts = deviceFacts(events);
+  const values: Array<{ ref: DatapointRef; value: StoredValue }> = [];
+  const states: Array<{ ref: DatapointRef; state: LoggerState }> = [];
+  let skipped = oversized;
+  for (const [id, { ref, updates: list }] of updates) {
+    const datapoint = datapoints.get(id);
+    if (!datapoint) {
+      skipped += list.length;
+      continue;
+    }
+    const before = datapoint.logger ?? INITIAL_STATE;
+    const { decisions, state } = decide(datapoint.config, before, list);
+    for (const decision of decisions) {
+      const logged = decision.logged;
+      if (!logged) {
+        skipped++;
+        continue;
+      }
+      const device = deviceAt(devices.get(ref.dsn)!, facts.get(ref.dsn), logged.at);
+      values.push({
+        ref,
+        value: {
+          id: valueId(datapoint.id, logged.sequence),
+          sequence: logged.sequence,
+          at: logged.at,
+          value: logged.value,
+          levels: logged.levels,
+          deviceState: device.state,
+          deviceHealth: device.health,
+          ...(device.timeZone ? { timeZone: device.timeZone } : {}),
+          expiresAt: Math.ceil(expiresAt(logged, datapoint.config) / 1000),
+          loggedAt: now,
+        },
+      });
+    }
+    if (JSON.stringify(state) !== JSON.stringify(before)) states.push({ ref, state });
+  }
+  // Values, then the logger's states, then the devices: a batch retried after a failure before the
+  // last step sees the devices as they were before it, and rewrites exactly the same values.
+  await stores.values.putValues(oemId, values);
+  await Promise.all(states.map(({ ref, state }) => stores.values.saveLoggerState(oemId, ref, state)));
+  await Promise.all([...registry.devices].map(([dsn, change]) => stores.registry.updateDevice(oemId, dsn, change)));
+  return { datapoints: registry.datapoints.length, devices: registry.devices.size, logged: values.length, skipped };
+}
+
+export interface BatchOutcome extends OemBatchOutcome {
+  records: number;
+  /** Records that are not device events: skipped here (the exporter keeps them). */
+  invalid: number;
+  oems: number;
+  /** OEMs whose writes failed, each from its first record's sequence number: the batch is retried from the lowest. */
+  failures: Array<{ oemId: string; from: string; error: Error }>;
+}
+
+/**
+ * A batch of stream records → the datapoint registry (devices, datapoints) and the datapoint logs,
+ * OEM by OEM and the OEMs at once. An OEM whose writes fail is reported from its first record; its
+ * writes are idempotent, so a retry from there loses and doubles nothing.
+ */
+export async function logBatch(records: readonly StreamRecord[], stores: DatapointLogStores, now: number): Promise<BatchOutcome> {
+  const byOem = new Map<string, { events: BatchEvent[]; from: string }>();
+  let invalid = 0;
+  for (const record of records) {
+    const decoded = decodeEvent(record.data);
+    if (!decoded.ok) {
+      invalid++;
+      continue;
+    }
+    const oemId = decoded.event.metadata.oem_id;
+    let batch = byOem.get(oemId);
+    if (!batch) byOem.set(oemId, (batch = { events: [], from: record.sequenceNumber }));
+    batch.events.push({ event: decoded.event, arrivalMs: record.arrivalMs });
+  }
+
+  const outcome: BatchOutcome = { records: records.length, invalid, oems: byOem.size, datapoints: 0, devices: 0, logged: 0, skipped: 0, failures: [] };
+  await Promise.all([...byOem].map(async ([oemId, batch]) => {
+    try {
+      const counts = await logOemBatch(oemId, batch.events, stores, now);
+      outcome.datapoints += counts.datapoints;
+      outcome.devices += counts.devices;
+      outcome.logged += counts.logged;
+      outcome.skipped += counts.skipped;
+    } catch (error) {
+      outcome.failures.push({ oemId, from: batch.from, error: error as Error });
+    }
+  }));
+  return outcome;
+}

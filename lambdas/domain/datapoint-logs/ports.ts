@@ -1,0 +1,39 @@
+import type { LoggerState } from './logging-rules';
+import type { ConfigPatch } from './log-settings';
+import type {
+  DatapointRecord, DatapointRef, DatapointScope, DeviceChange, DeviceRecord, StoredValue, TimeRange,
+} from './records';
+
+/**
+ * The stores the datapoint log rules use, as ports: the DynamoDB adapters implement them, tests fake
+ * them. Every call is scoped to one OEM.
+ */
+
+/** The registry: datapoints with their log configuration and logger state, and devices. */
+export interface DatapointRegistry {
+  /** The OEM's datapoints within `scope`, read as the caller consumes them. */
+  queryDatapoints(oemId: string, scope: DatapointScope): AsyncIterable<DatapointRecord>;
+  /** Each of `dsns`' device, defaults for a device never heard of. */
+  getDevices(oemId: string, dsns: readonly string[]): Promise<Map<string, DeviceRecord>>;
+  /** Registers the datapoints not known yet; returns every ref's record by `refId`. */
+  registerDatapoints(oemId: string, refs: readonly DatapointRef[], now: number): Promise<Map<string, DatapointRecord>>;
+  /** Applies a configuration change to an existing datapoint; returns it as it is now. */
+  updateConfig(oemId: string, ref: DatapointRef, patch: ConfigPatch, now: number): Promise<DatapointRecord>;
+  /** Records device state, health and time zone, each only if newer than what is stored. */
+  updateDevice(oemId: string, dsn: string, change: DeviceChange): Promise<void>;
+}
+
+/** The logged values, and the logger's state that decides what is logged next. */
+export interface ValueLog {
+  putValues(oemId: string, entries: ReadonlyArray<{ ref: DatapointRef; value: StoredValue }>): Promise<void>;
+  deleteValues(oemId: string, entries: ReadonlyArray<{ ref: DatapointRef; value: StoredValue }>): Promise<void>;
+  /** A datapoint's values in time order within `range`, read as the caller consumes them. */
+  values(oemId: string, ref: DatapointRef, range: TimeRange): AsyncIterable<StoredValue>;
+  saveLoggerState(oemId: string, ref: DatapointRef, state: LoggerState): Promise<void>;
+}
+
+/** Both stores, as the logger and the value routes take them. */
+export interface DatapointLogStores {
+  registry: DatapointRegistry;
+  values: ValueLog;
+}

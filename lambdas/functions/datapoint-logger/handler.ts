@@ -1,0 +1,38 @@
+import type { KinesisStreamHandler } from 'aws-lambda';
+import { DatapointLogStore } from '../../adapters/dynamodb/datapoint-log-store';
+import { ValueStore } from '../../adapters/dynamodb/value-store';
+import { batchResponse, streamRecords, type StreamBatchHandler } from '../../adapters/kinesis-batch';
+import { logBatch } from '../../domain/datapoint-logs/log-datapoints';
+import type { DatapointLogStores } from '../../domain/datapoint-logs/ports';
+import { documentClient } from '../../shared/clients';
+import { ENV, requireEnv } from '../../shared/config';
+import { logger } from '../../shared/logger';
+
+export interface Deps {
+  stores: DatapointLogStores;
+  /** The clock (epoch ms). */
+  now: () => number;
+}
+
+export function defaultDeps(): Deps {
+  const doc = documentClient();
+  const table = requireEnv(ENV.datapointLogTable);
+  return { stores: { registry: new DatapointLogStore(doc, table), values: new ValueStore(doc, table) }, now: Date.now };
+}
+
+/**
+ * Device events → the datapoint registry (devices, datapoints) and the datapoint logs. Invalid
+ * records are skipped here (the exporter keeps them); an OEM whose writes failed is retried from its
+ * first record.
+ */
+export function makeHandler(deps: Deps): StreamBatchHandler {
+  return async (event, context) => {
+    logger.addContext(context);
+    const { failures, ...counts } = await logBatch(streamRecords(event), deps.stores, deps.now());
+    for (const failure of failures) logger.error('Datapoint log update failed', { oemId: failure.oemId, error: failure.error });
+    logger.info('Batch logged', { ...counts, failedOems: failures.length });
+    return batchResponse(failures.map((failure) => failure.from));
+  };
+}
+
+export const handler = makeHandler(defaultDeps()) satisfies KinesisStreamHandler;

@@ -1,5 +1,0 @@
-import type { APIGatewayProxyHandlerV2 } from 'aws-lambda';
-import { httpHandler, json } from '../shared/http';
-
-/** GET /health (public): the API and its Lambda integration answer. */
-export const handler = httpHandler(async () => json(200, { status: 'ok' })) satisfies APIGatewayProxyHandlerV2;

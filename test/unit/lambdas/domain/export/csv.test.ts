@@ -1,0 +1,126 @@
+import { COLUMNS, csvFile, csvRow, headerRow, quote } from '../../../../../lambdas/domain/export/csv';
+import { validateEvent, type DeviceEvent, type EventType } from '../../../../../lambdas/domain/device-events';
+import { seedEvents } from './seed-events';
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+const decodeBack = (text: string) => Buffer.from(text, 'base64').toString('utf8');
+
+function valid(raw: unknown): { event: DeviceEvent; type: EventType } {
+  const result = validateEvent(raw);
+  if (!result.ok) throw new Error(result.reason);
+  return result;
+}
+
+function row(raw: unknown): string {
+  const { event, type } = valid(raw);
+  return csvRow(event, type);
+}
+
+/** A row split on commas and mapped by header: the seed examples have no quoted fields. */
+function byColumn(type: EventType, line: string): Record<string, string> {
+  const fields = line.split(',');
+  expect(fields).toHaveLength(COLUMNS[type].length);
+  return Object.fromEntries(COLUMNS[type].map((c, i) => [c, fields[i]!]));
+}
+
+describe('export columns', () => {
+  it('are exactly the keys of the seed tables, in their order', () => {
+    expect(headerRow('connectivity')).toBe('oem_id,oem_model,dsn,resource_tags,event_type,event_time,user_uuid,status');
+    expect(headerRow('datapoint')).toBe(
+      'oem_id,oem_model,dsn,property_name,display_name,base_type,resource_tags,event_type,id,created_at_from_device,updated_at,created_at,user_uuid,echo,closed,value,metadata',
+    );
+    expect(headerRow('datapointack')).toBe(
+      'ack_id,ack_message,ack_status,acked_at,base_type,closed,created_at_from_device,created_at,display_name,dsn,echo,event_type,id,metadata,oem_id,oem_model,property_name,resource_tags,updated_at,user_uuid,value',
+    );
+    expect(headerRow('location')).toBe('created_at,dsn,event_type,ip,lat,long,oem_id,oem_model,provider,resource_tags,user_uuid');
+    expect(headerRow('registration')).toBe('dsn,event_type,oem_id,oem_model,registered,registration_type,resource_tags,unregistered_at,user_uuid');
+  });
+});
+
+describe('rows of the seed examples', () => {
+  const uuid = '00000000-0000-0000-0000-000000000000';
+
+  it('connectivity', () => {
+    expect(row(seedEvents.connectivity)).toBe(`1234abcd,ledevb,AC000W000123456,,connectivity,2018-09-24T10:26:37Z,${uuid},Online`);
+  });
+
+  it('datapoint (display_name base64, boolean value plain, empty metadata and tags empty, null empty)', () => {
+    expect(row(seedEvents.datapoint)).toBe(
+      `1234abcd,linuxevb,AC000W005606115,Blue_LED,${b64('Blue_LED')},boolean,,datapoint,1ff9b91c-bfe4-11e8-1261-67d251d3ec96,,2018-09-24T10:25:14Z,2018-09-24T10:25:14Z,${uuid},true,false,0,`,
+    );
+  });
+
+  it('datapointack', () => {
+    expect(row(seedEvents.datapointack)).toBe(
+      `160c8c90-bfe4-11e8-87f4-8d732085e587,0,200,2018-09-24T10:24:57Z,boolean,false,,2018-09-24T10:24:57Z,${b64('Blue_LED')},AC000W005606115,false,datapointack,15af3cfc-bfe4-11e8-f2f0-9aab1d61f636,,1234abcd,linuxevb,Blue_LED,,2018-09-24T10:24:57Z,${uuid},1`,
+    );
+  });
+
+  it('datapointack with its body under `datapoint`', () => {
+    const { datapointack, ...rest } = seedEvents.datapointack;
+    expect(row({ ...rest, datapoint: datapointack })).toBe(row(seedEvents.datapointack));
+  });
+
+  it('location', () => {
+    expect(row(seedEvents.location)).toBe(`2018-09-24T11:04:07Z,AC000W000340779,location,67.255.234.73,44.769500,-69.428300,1234abcd,ledevb,ip-based,,${uuid}`);
+  });
+
+  it('registration (null user_uuid empty)', () => {
+    expect(row(seedEvents.registration)).toBe('AC000W000123456,registration,1234abcd,ledevb,false,AP-Mode,,2018-09-24T10:29:50Z,');
+  });
+});
+
+describe('base64 and quoting', () => {
+  const withValue = (baseType: string, value: unknown, extra: Record<string, unknown> = {}) => ({
+    ...seedEvents.datapoint,
+    metadata: { ...seedEvents.datapoint.metadata, base_type: baseType, ...extra },
+    datapoint: { ...seedEvents.datapoint.datapoint, value },
+  });
+
+  it.each(['string', 'message', 'file'])('encodes the value of a %s datapoint as base64 of its UTF-8', (baseType) => {
+    const text = 'Grüße, "welt"\r\nnext line – 世界 ✓';
+    const fields = byColumn('datapoint', row(withValue(baseType, text)));
+    expect(fields.value).toBe(b64(text));
+    expect(decodeBack(fields.value!)).toBe(text);
+  });
+
+  it.each([['integer', 42, '42'], ['decimal', -1.25, '-1.25'], ['float', 3.5e-7, '3.5e-7'], ['boolean', 1, '1']])(
+    'writes the value of a %s datapoint plain',
+    (baseType, value, expected) => {
+      expect(byColumn('datapoint', row(withValue(baseType, value))).value).toBe(expected);
+    },
+  );
+
+  it('encodes display_name, metadata and resource_tags as base64 JSON text / UTF-8', () => {
+    const raw = {
+      ...seedEvents.datapoint,
+      metadata: { ...seedEvents.datapoint.metadata, display_name: 'Température, salon', resource_tags: ['kitchen', 'floor "1"'] },
+      datapoint: { ...seedEvents.datapoint.datapoint, metadata: { source: 'app', note: 'a,b' } },
+    };
+    const fields = byColumn('datapoint', row(raw));
+    expect(decodeBack(fields.display_name!)).toBe('Température, salon');
+    expect(JSON.parse(decodeBack(fields.resource_tags!))).toEqual(['kitchen', 'floor "1"']);
+    expect(JSON.parse(decodeBack(fields.metadata!))).toEqual({ source: 'app', note: 'a,b' });
+  });
+
+  it('quotes plain fields with commas, quotes or line breaks (RFC 4180)', () => {
+    expect(quote('plain')).toBe('plain');
+    expect(quote('a,b')).toBe('"a,b"');
+    expect(quote('say "hi"')).toBe('"say ""hi"""');
+    expect(quote('line\nbreak')).toBe('"line\nbreak"');
+    expect(quote('cr\rhere')).toBe('"cr\rhere"');
+    const raw = { ...seedEvents.connectivity, connection: { ...seedEvents.connectivity.connection, status: 'Off, "really"' } };
+    expect(row(raw).endsWith(',"Off, ""really"""')).toBe(true);
+  });
+
+  it('keeps non-ASCII plain text as UTF-8', () => {
+    const raw = { ...seedEvents.location, location_event: { ...seedEvents.location.location_event, provider: 'géo-ip' } };
+    expect(row(raw)).toContain(',géo-ip,');
+  });
+});
+
+describe('csvFile', () => {
+  it('is the header and the rows, each line ended by CRLF', () => {
+    expect(csvFile('registration', ['a', 'b'])).toBe(`${headerRow('registration')}\r\na\r\nb\r\n`);
+  });
+});

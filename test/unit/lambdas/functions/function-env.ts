@@ -1,0 +1,15 @@
+import { ENV } from '../../../../lambdas/shared/config';
+
+/**
+ * A function's handler module builds its default dependencies when it is loaded (a missing variable
+ * fails at cold start): a test that imports one to call `makeHandler` with its own dependencies
+ * imports this module first, so that loading succeeds. Nothing is reached with these values.
+ */
+const values: Partial<Record<(typeof ENV)[keyof typeof ENV], string>> = {
+  [ENV.exportBucket]: 'unit-test-export-bucket',
+  [ENV.datapointLogTable]: 'unit-test-datapoint-logs',
+  [ENV.lockTable]: 'unit-test-locks',
+  [ENV.iamPath]: '/UnitTest/oem-export/',
+  [ENV.secretPrefix]: 'UnitTest/oem-export/',
+};
+for (const [name, value] of Object.entries(values)) process.env[name] ??= value;
