@@ -121,7 +121,7 @@ export function sameValue(a: unknown, b: unknown): boolean {
 
 /**
  * A time from the state: a number, else "never". A state read back from storage may hold `null`
- * where the type says undefined (values.ts stores gaps in `levelLastAt` as null); both mean never.
+ * where the type says undefined (the datapoint log items store gaps in `levelLastAt` as null); both mean never.
  */
 const isTime = (t: number | null | undefined): t is number => typeof t === 'number';
 

@@ -326,7 +326,7 @@ describe('sequence numbers', () => {
   });
 });
 
-/** A state as values.ts stores it: through JSON, undefined written as null (so `levelLastAt` keeps its 3 slots). */
+/** A state as the datapoint log items store it: through JSON, undefined written as null (so `levelLastAt` keeps its 3 slots). */
 const throughStorage = (state: LoggerState): LoggerState =>
   JSON.parse(JSON.stringify(state, (_, v: unknown) => (v === undefined ? null : v))) as LoggerState;
 

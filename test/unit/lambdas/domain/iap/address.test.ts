@@ -411,7 +411,7 @@ describe('regex conditions', () => {
     for (const name of no) expect([name, matches(selector, { name })]).toEqual([name, false]);
   });
 
-  // Linear-time matching (lambdas/iap/address-regex.ts), so hostile patterns are accepted and
+  // Linear-time matching (lambdas/domain/iap/address-regex.ts), so hostile patterns are accepted and
   // simply run fast; only patterns that expand beyond the program cap are refused (400).
   const hostileName = 'a'.repeat(50_000) + '!';
   it.each([
