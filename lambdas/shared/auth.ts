@@ -40,20 +40,16 @@ export function callerFromEvent(event: APIGatewayProxyEventV2WithJWTAuthorizer):
 }
 
 /**
- * Group names from the `cognito:groups` claim. API Gateway HTTP APIs hand array claims to the
- * integration as one string, `[oem-admin other]`; local issuers and tests may pass a real array,
- * a JSON-like `["a","b"]` or a single group name.
+ * Group names from the `cognito:groups` claim, read exactly as API Gateway HTTP APIs pass it to the
+ * integration: an array claim becomes one string, its items joined by single spaces in brackets
+ * (`[oem-admin other]`). Cognito group names cannot hold whitespace, so splitting on spaces is exact;
+ * nothing else is split or stripped: `"oem-admin"` (quotes included) and `x,oem-admin` are names of
+ * their own and never count as `oem-admin`. A real array (direct invocation) is taken item by item;
+ * a string without brackets is one group.
  */
 export function groupsOf(claim: ClaimValue | undefined): string[] {
   if (Array.isArray(claim)) return claim.filter((g) => typeof g === 'string' && g !== '');
-  if (typeof claim !== 'string') return [];
-  const text = claim.trim();
-  if (text.startsWith('[') && text.endsWith(']')) {
-    return text
-      .slice(1, -1)
-      .split(/[\s,]+/)
-      .map((g) => g.replace(/^"(.*)"$/, '$1'))
-      .filter((g) => g !== '');
-  }
-  return text === '' ? [] : [text];
+  if (typeof claim !== 'string' || claim === '') return [];
+  if (claim.startsWith('[') && claim.endsWith(']')) return claim.slice(1, -1).split(' ').filter((g) => g !== '');
+  return [claim];
 }

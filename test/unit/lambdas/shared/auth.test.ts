@@ -14,7 +14,6 @@ describe('callerFromEvent', () => {
     ['a real array', ['other', 'oem-admin']],
     ['the bracketed string API Gateway sends', '[oem-admin other]'],
     ['a bracketed string with one group', '[oem-admin]'],
-    ['a JSON-like bracketed string', '["other","oem-admin"]'],
     ['a single string', 'oem-admin'],
   ])('recognises an admin from %s', (_, groups) => {
     expect(callerFromEvent(jwtEvent({ ...base, 'cognito:groups': groups })).admin).toBe(true);
@@ -26,6 +25,9 @@ describe('callerFromEvent', () => {
     ['an empty bracketed string', '[]'],
     ['an empty array', []],
     ['a non-string claim', true],
+    ['a JSON-like bracketed string (not what API Gateway sends)', '["other","oem-admin"]'],
+    ['a quoted group name', '["oem-admin"]'],
+    ['a comma-joined name', '[x,oem-admin]'],
   ])('is not admin with %s', (_, groups) => {
     const claims = groups === undefined ? base : { ...base, 'cognito:groups': groups };
     expect(callerFromEvent(jwtEvent(claims)).admin).toBe(false);
@@ -59,15 +61,39 @@ describe('callerFromEvent', () => {
 });
 
 describe('groupsOf', () => {
-  it('splits the bracketed form on spaces and commas', () => {
-    expect(groupsOf('[a  b,c]')).toEqual(['a', 'b', 'c']);
+  it('splits the bracketed form API Gateway passes on spaces', () => {
+    expect(groupsOf('[a b c]')).toEqual(['a', 'b', 'c']);
+    expect(groupsOf('[oem-admin]')).toEqual(['oem-admin']);
+  });
+  it('takes a real array item by item', () => {
+    expect(groupsOf(['oem-admin', 'x'])).toEqual(['oem-admin', 'x']);
   });
   it('keeps a single name whole', () => {
-    expect(groupsOf(' oem-admin ')).toEqual(['oem-admin']);
+    expect(groupsOf('oem-admin')).toEqual(['oem-admin']);
+  });
+  it('never strips quotes or splits on commas: such names are not oem-admin', () => {
+    expect(groupsOf('["oem-admin"]')).toEqual(['"oem-admin"']);
+    expect(groupsOf('[x,oem-admin]')).toEqual(['x,oem-admin']);
+    expect(groupsOf('x,oem-admin')).toEqual(['x,oem-admin']);
+    expect(groupsOf(' oem-admin ')).toEqual([' oem-admin ']);
+    expect(groupsOf(['"oem-admin"'])).not.toContain('oem-admin');
   });
   it('returns nothing for empty or missing claims', () => {
     expect(groupsOf('')).toEqual([]);
+    expect(groupsOf('[]')).toEqual([]);
     expect(groupsOf(undefined)).toEqual([]);
     expect(groupsOf(3)).toEqual([]);
+  });
+});
+
+describe('callerFromEvent admin role', () => {
+  const event = (groups: string) => ({
+    requestContext: { authorizer: { jwt: { claims: { sub: 's', 'custom:oem_id': '1234abcd', 'cognito:groups': groups }, scopes: null } } },
+  }) as unknown as Parameters<typeof callerFromEvent>[0];
+  it('is admin only for the exact group name', () => {
+    expect(callerFromEvent(event('[oem-admin]')).admin).toBe(true);
+    expect(callerFromEvent(event('[x oem-admin]')).admin).toBe(true);
+    expect(callerFromEvent(event('["oem-admin"]')).admin).toBe(false);
+    expect(callerFromEvent(event('[x,oem-admin]')).admin).toBe(false);
   });
 });
