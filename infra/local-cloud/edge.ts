@@ -1,8 +1,11 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { jsonError } from './aws-protocol/errors';
-import { closeServer, listen, readRequest, sendResponse, type BufferedRequest, type LocalResponse, type ServerRequest, type ServerResponse } from './aws-protocol/http';
+import { jsonError, s3Error } from './aws-protocol/errors';
+import {
+  answerParserErrors, closeServer, flattenHeaders, listen, readRequest, RequestTooLargeError, sendResponse, type BufferedRequest, type LocalResponse, type ServerRequest,
+  type ServerResponse,
+} from './aws-protocol/http';
 import type { LocalService } from './registry';
 
 /** What the edge needs of a service. */
@@ -36,6 +39,33 @@ export function serviceOf(request: BufferedRequest, services: readonly EdgeServi
   return routed.find((s) => s.matcher.fallback)?.name;
 }
 
+/** The request line and headers in the bytes Node's parser had received when it gave up (no body). */
+function partialRequest(received: Buffer): BufferedRequest {
+  const [requestLine = '', ...lines] = received.toString('latin1').split('\r\n');
+  const [method = 'GET', url = '/'] = requestLine.split(' ');
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    if (line === '') break;
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { method, url, headers, body: Buffer.alloc(0) };
+}
+
+/**
+ * An error the edge answers itself, in the shape the client's SDK reads: S3's XML (S3 answers these with 400
+ * and a code), else the JSON protocols' `__type`. A request that tells nothing is S3's, as the edge routes it.
+ */
+function edgeError(service: string | undefined, error: { status: number; code: string; message: string; s3Code?: string }): LocalResponse {
+  return service === 's3' ? s3Error(400, error.s3Code ?? error.code, error.message) : jsonError(error.status, error.code, error.message);
+}
+
+const PARSER_ERRORS = {
+  400: { status: 400, code: 'BadRequest', message: 'The request could not be parsed' },
+  408: { status: 408, code: 'RequestTimeout', message: 'The request headers did not arrive within the timeout' },
+  431: { status: 431, code: 'RequestHeaderSectionTooLarge', message: 'Your request header section exceeds the maximum allowed size' },
+} as const;
+
 /** Sees a service's requests first and may answer instead (tests inject faults with it). */
 export type EdgeInterceptor = (request: BufferedRequest) => Promise<LocalResponse | undefined>;
 
@@ -62,7 +92,21 @@ export async function startEdge(
     void (async () => {
       let response: LocalResponse;
       try {
-        const request = await readRequest(req);
+        let request: BufferedRequest;
+        try {
+          request = await readRequest(req);
+        } catch (error) {
+          if (!(error instanceof RequestTooLargeError)) throw error;
+          const headersOnly = { method: req.method ?? 'GET', url: req.url ?? '/', headers: flattenHeaders(req.headers), body: Buffer.alloc(0) };
+          response = edgeError(serviceOf(headersOnly, registry.services), {
+            status: 413,
+            code: 'RequestEntityTooLarge',
+            s3Code: 'EntityTooLarge',
+            message: `The request body is over the local cloud's limit of ${error.limitBytes} bytes`,
+          });
+          if (!res.headersSent) sendResponse(res, response);
+          return;
+        }
         // HTTP/2 carries the host as :authority; signatures (SigV4 signs `host`) need it back.
         if (!request.headers.host && 'authority' in req && req.authority) request.headers.host = req.authority;
         const service = serviceOf(request, registry.services);
@@ -81,6 +125,7 @@ export async function startEdge(
 
   const h1 = http.createServer(handle);
   h1.keepAliveTimeout = 60_000;
+  answerParserErrors(h1, (status, received) => edgeError(serviceOf(partialRequest(received), registry.services), PARSER_ERRORS[status]));
   const h2 = http2.createServer({}, handle);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {

@@ -1,6 +1,7 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { AddressInfo, Server } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export type ServerRequest = http.IncomingMessage | Http2ServerRequest;
 export type ServerResponse = http.ServerResponse | Http2ServerResponse;
@@ -41,10 +42,43 @@ export async function readRequest(req: ServerRequest, limitBytes = 64 * 1024 * 1
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limitBytes) throw new RequestTooLargeError(limitBytes);
-    chunks.push(chunk);
+    // Past the limit the rest is read and dropped: leaving the loop would reset the connection, and a
+    // client still sending its body would often see the reset instead of the answer.
+    if (size <= limitBytes) chunks.push(chunk);
   }
+  if (size > limitBytes) throw new RequestTooLargeError(limitBytes);
   return { method: req.method ?? 'GET', url: req.url ?? '/', headers: flattenHeaders(req.headers), body: Buffer.concat(chunks) };
+}
+
+/** The size API Gateway limits (10,240 bytes for an HTTP API): the request line and the header values. */
+export function requestLineAndHeaderBytes(req: http.IncomingMessage): number {
+  let size = Buffer.byteLength(`${req.method ?? ''} ${req.url ?? ''} HTTP/${req.httpVersion}`);
+  for (let i = 1; i < req.rawHeaders.length; i += 2) size += Buffer.byteLength(req.rawHeaders[i]!);
+  return size;
+}
+
+/**
+ * Answers what Node's HTTP/1.1 parser refuses before any handler runs, which Node answers with an empty body:
+ * a request line and headers over `maxHeaderSize` (16 KB by default) → 431, a request that timed out
+ * before its headers → 408, anything unparsable → 400. `answer` gives the body in the service's shape; it
+ * gets the bytes received so far, which may tell which API the client meant.
+ */
+export function answerParserErrors(server: http.Server, answer: (status: 400 | 408 | 431, received: Buffer) => LocalResponse): void {
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const response = answer(status, error.rawPacket ?? Buffer.alloc(0));
+    const body = Buffer.from(response.body ?? '');
+    const head = [`HTTP/1.1 ${response.status} ${http.STATUS_CODES[response.status] ?? ''}`];
+    for (const [name, value] of Object.entries(response.headers ?? {})) {
+      if (!CONNECTION_HEADERS.has(name.toLowerCase()) && name.toLowerCase() !== 'content-length') head.push(`${name}: ${String(value)}`);
+    }
+    head.push(`content-length: ${body.length}`, 'connection: close');
+    socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), body]));
+  });
 }
 
 export function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {

@@ -72,6 +72,35 @@ describe('the registry and the edge', () => {
     expect([streams.status, ((await streams.json()) as { message: string }).message]).toEqual([501, 'The local cloud does not emulate the dynamodbstreams API']);
   });
 
+  it('answers a request line and headers over Node\'s 16 KB limit in the shape of the API asked: S3\'s XML, or JSON', async () => {
+    const s3 = await fetch(`${edge.url}/bucket/${'k'.repeat(17_000)}`, { headers: { connection: 'close' } });
+    expect(s3.status).toBe(400);
+    expect(s3.headers.get('content-type')).toBe('application/xml');
+    expect(await s3.text()).toContain('<Code>RequestHeaderSectionTooLarge</Code>');
+    const kinesis = await fetch(edge.url, {
+      method: 'POST',
+      headers: { connection: 'close', 'x-amz-target': 'Kinesis_20131202.ListStreams', 'content-type': 'application/x-amz-json-1.1', 'x-big': 'b'.repeat(17_000) },
+      body: '{}',
+    });
+    expect(kinesis.status).toBe(431);
+    expect(await kinesis.json()).toEqual({ __type: 'RequestHeaderSectionTooLarge', message: expect.any(String) });
+  });
+
+  it('answers a body over its 64 MB limit in the shape of the API asked, and serves the next request', async () => {
+    const upload = await fetch(`${edge.url}/bucket/key`, { method: 'PUT', headers: { connection: 'close' }, body: Buffer.alloc(64 * 1024 * 1024 + 1) });
+    expect(upload.status).toBe(400);
+    expect(await upload.text()).toContain('<Code>EntityTooLarge</Code>');
+    const put = await fetch(edge.url, {
+      method: 'POST',
+      headers: { connection: 'close', 'x-amz-target': 'Kinesis_20131202.PutRecords', 'content-type': 'application/x-amz-json-1.1' },
+      body: Buffer.alloc(64 * 1024 * 1024 + 1),
+    });
+    expect(put.status).toBe(413);
+    expect(await put.json()).toEqual({ __type: 'RequestEntityTooLarge', message: expect.any(String) });
+    const next = await fetch(edge.url, { method: 'POST', headers: { 'x-amz-target': 'Kinesis_20131202.ListStreams', 'content-type': 'application/x-amz-json-1.1', 'x-amz-date': '20260101T000000Z', ...signedFor('kinesis') }, body: '{}' });
+    expect([next.status, await next.text()]).toEqual([200, expect.stringContaining('StreamNames')]);
+  });
+
   it('lets an interceptor answer for a service by its name, until it is removed', async () => {
     const describe = () => fetch(edge.url, {
       method: 'POST',

@@ -2,9 +2,11 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { JWK } from 'jose';
-import { closeServer, json, listen, readRequest, RequestTooLargeError, sendResponse, type BufferedRequest, type LocalResponse } from '../../aws-protocol/http';
+import {
+  answerParserErrors, closeServer, json, listen, readRequest, requestLineAndHeaderBytes, RequestTooLargeError, sendResponse, type BufferedRequest, type LocalResponse,
+} from '../../aws-protocol/http';
 import type { InvocationResult } from '../lambda/runtime';
-import { verifyJwt } from './local-issuer';
+import { TokenRejectedError, verifyJwt } from './local-issuer';
 
 export interface JwtAuthorizerSettings {
   issuer: string;
@@ -32,7 +34,9 @@ export interface HttpApiSettings {
   integrationTimeoutMs?: number;
 }
 
+/** HTTP API quotas: payload size, and the request line with the header values. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+const MAX_REQUEST_LINE_AND_HEADER_BYTES = 10_240;
 const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 
 interface CompiledRoute extends HttpRoute {
@@ -106,9 +110,15 @@ function stringifyClaims(payload: Record<string, unknown>): Record<string, strin
 
 const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+(json|xml))/i;
 
+/** What API Gateway answers itself, always a JSON message. */
+const PARSER_ERRORS = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' } as const;
+
 /**
  * The template's HTTP API, locally: routes mapped to the bundled handlers with payload format 2.0
- * events, and the JWT authorizer's checks (401 `{"message":"Unauthorized"}` as API Gateway answers).
+ * events, and the JWT authorizer's checks. Every answer API Gateway makes itself is a JSON message as
+ * there: 400, 404 `{"message":"Not Found"}` (no route; a method without a route is a 404 too, never a
+ * 405), 401 `{"message":"Unauthorized"}`, 403 `{"message":"Forbidden"}`, 413, 431, 500 (function error),
+ * 503 (integration timeout).
  */
 export class LocalHttpApi {
   private routes: CompiledRoute[] = [];
@@ -137,6 +147,7 @@ export class LocalHttpApi {
         },
       );
     });
+    answerParserErrors(this.server, (status) => json(status, { message: PARSER_ERRORS[status] }));
     return listen(this.server, port);
   }
 
@@ -154,6 +165,8 @@ export class LocalHttpApi {
       if (error instanceof RequestTooLargeError) return json(413, { message: 'Request Entity Too Large' });
       throw error;
     }
+    // Node's parser refuses past 16 KB (answered by answerParserErrors); API Gateway already past 10,240 bytes.
+    if (requestLineAndHeaderBytes(req) > MAX_REQUEST_LINE_AND_HEADER_BYTES) return json(431, { message: PARSER_ERRORS[431] });
     const { body, headers } = request;
     const rawUrl = request.url;
     const queryAt = rawUrl.indexOf('?');
@@ -183,7 +196,9 @@ export class LocalHttpApi {
       let payload: Record<string, unknown>;
       try {
         payload = await verifyJwt(token, settings.publicJwk, route.authorizer.issuer, route.authorizer.audience);
-      } catch {
+      } catch (error) {
+        if (!(error instanceof TokenRejectedError)) throw error;
+        this.log(`token refused: ${error.message}`);
         return json(401, { message: 'Unauthorized' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
       }
       const scopes = String(payload.scope ?? payload.scp ?? '').split(' ').filter(Boolean);
