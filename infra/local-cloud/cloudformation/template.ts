@@ -23,6 +23,8 @@ export interface DeploymentEnvironment {
   accountId: string;
   /** Base URL the template's HTTP APIs answer on (`Fn::GetAtt Api.ApiEndpoint`). */
   apiEndpoint: string;
+  /** The local AWS endpoint; queue URLs point at it (`Ref` of a queue). Default: SQS's own endpoint. */
+  edgeUrl?: string;
 }
 
 export class TemplateError extends Error {
@@ -296,6 +298,27 @@ export class DeployedStack {
       case 'AWS::SecretsManager::Secret': {
         const name = named('Name');
         return { ref: arn('secretsmanager', `secret:${name}-${suffix(seed, 6, LOWER)}`), attributes: { Id: name } };
+      }
+      case 'AWS::SQS::Queue': {
+        const fifo = String(this.resolve(props.FifoQueue)) === 'true';
+        // A generated FIFO queue name keeps the `.fifo` suffix SQS requires (names are 80 characters at most).
+        const name = named('QueueName', fifo ? `${generated.slice(0, 75)}.fifo` : generated.slice(0, 80));
+        const url = `${this.env.edgeUrl ?? `https://sqs.${region}.amazonaws.com`}/${accountId}/${name}`;
+        return { ref: url, attributes: { Arn: arn('sqs', name), QueueName: name, QueueUrl: url } };
+      }
+      case 'AWS::Events::Rule': {
+        const name = named('Name', generated.slice(0, 64));
+        const busProp = props.EventBusName === undefined ? 'default' : this.resolveString(props.EventBusName);
+        const bus = busProp.startsWith('arn:') ? nameFromArn(busProp) : busProp;
+        // Ref is the rule's name; on a custom bus CloudFormation answers `<bus>|<name>`.
+        return bus === 'default'
+          ? { ref: name, attributes: { Arn: arn('events', `rule/${name}`) } }
+          : { ref: `${bus}|${name}`, attributes: { Arn: arn('events', `rule/${bus}/${name}`) } };
+      }
+      case 'AWS::Scheduler::Schedule': {
+        const name = named('Name', generated.slice(0, 64));
+        const group = named('GroupName', 'default');
+        return { ref: name, attributes: { Arn: arn('scheduler', `schedule/${group}/${name}`) } };
       }
       case 'AWS::CloudWatch::Alarm': {
         const name = named('AlarmName');
