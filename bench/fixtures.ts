@@ -1,5 +1,6 @@
 import type { StreamRecord } from '../lambdas/domain/event-stream';
-import type { ExportStore } from '../lambdas/domain/export/export-batch';
+import type { ExportStore } from '../lambdas/domain/export/ports';
+import type { StageOptions } from '../lambdas/domain/export/stage-batch';
 import { generateEvents } from '../tools/simulator/fleet';
 
 /** A mixed batch as Lambda delivers it: base64 data of simulated fleet events, one shard. */
@@ -21,5 +22,11 @@ export const nullStore: ExportStore = {
   createIfAbsent: async () => 'created',
   put: async () => undefined,
   getText: async () => undefined,
+  getBytes: async () => undefined,
   exists: async () => false,
+  list: async () => ({ objects: [], prefixes: [] }),
+  deleteMany: async () => undefined,
 };
+
+/** The default export settings: 5-minute windows, 16 compaction partitions. */
+export const STAGE_OPTIONS: StageOptions = { windowMs: 5 * 60_000, partitions: 16 };

@@ -8,13 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { exportBatch } from '../lambdas/domain/export/export-batch';
+import { writeStagedBatch } from '../lambdas/domain/export/stage-batch';
 import { startLocalCloud } from '../infra/local-cloud/local-cloud';
 import { createFleet } from '../tools/simulator/fleet';
 import { bundleBenchmark } from './bundles';
 import { loggerBenchmark, valueQueryBenchmark, type Figure } from './datapoint-logs';
 import { createPipelineApp } from '../infra/pipeline-app';
-import { mixedBatch, nullStore } from './fixtures';
+import { mixedBatch, nullStore, STAGE_OPTIONS } from './fixtures';
 import { csvRow } from '../lambdas/domain/export/csv';
 import { validateEvent } from '../lambdas/domain/device-events';
 
@@ -44,7 +44,7 @@ async function exporterThroughput(): Promise<void> {
     for (const data of base64) keys += Object.keys(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as object).length;
     return keys;
   };
-  const exporter = () => exportBatch(base64.map((data, i) => ({ ...records[i]!, data: Buffer.from(data, 'base64') })), nullStore);
+  const exporter = () => writeStagedBatch(base64.map((data, i) => ({ ...records[i]!, data: Buffer.from(data, 'base64') })), nullStore, Date.now(), STAGE_OPTIONS);
   for (let i = 0; i < 3; i++) {
     baseline();
     await exporter();

@@ -249,7 +249,64 @@ const SCHEMAS: Record<EventType, TypeSchema> = {
 
 const EVENT_SHAPE = compile({ seq: nullish(scalar) });
 
-export type DecodeResult = { ok: true; event: DeviceEvent; type: EventType } | { ok: false; reason: string };
+/**
+ * A rejected record says why, and names its OEM when it carries a valid OEM id, so that OEM can read
+ * its own rejects (the id is only taken from a parsed JSON object, never guessed from bytes).
+ */
+export type DecodeResult = { ok: true; event: DeviceEvent; type: EventType } | { ok: false; reason: string; oemId?: string };
+
+/** Kinesis' record size limit: anything larger did not come from the stream and is not parsed. */
+export const MAX_EVENT_BYTES = 1024 * 1024;
+/**
+ * Deepest nesting accepted. DSS events are 3-4 levels deep; far deeper values would make the
+ * recursive JSON.stringify of the export (metadata, resource_tags) overflow the stack.
+ */
+export const MAX_EVENT_DEPTH = 64;
+
+type StructureProblem = { kind: 'depth' | 'non-finite'; path: string[] };
+
+/**
+ * The first value nested deeper than {@link MAX_EVENT_DEPTH} or the first number that is not finite
+ * (JSON.parse turns `1e400` into Infinity, which JSON.stringify would write as `null`). Recursion
+ * stops at the depth limit, so the check itself cannot overflow; the path is built only on failure.
+ */
+function structureProblem(value: unknown, depth: number): StructureProblem | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { kind: 'non-finite', path: [] };
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth >= MAX_EVENT_DEPTH) return { kind: 'depth', path: [] };
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = structureProblem(value[i], depth + 1);
+      if (problem) return (problem.path.push(`[${i}]`), problem);
+    }
+    return undefined;
+  }
+  const object = value as Record<string, unknown>;
+  for (const key in object) {
+    const problem = structureProblem(object[key], depth + 1);
+    if (problem) return (problem.path.push(`.${key.slice(0, 64)}`), problem);
+  }
+  return undefined;
+}
+
+function describeStructureProblem(problem: StructureProblem): string {
+  const field = problem.path.reverse().join('').replace(/^\./, '') || 'the event';
+  return problem.kind === 'depth'
+    ? `${field.slice(0, 200)}: nested deeper than ${MAX_EVENT_DEPTH} levels`
+    : `${field.slice(0, 200)}: value is not a finite number`;
+}
+
+/** The OEM a rejected value names, when it is a valid OEM id. */
+function namedOem(value: unknown): string | undefined {
+  const metadata = isObject(value) ? value.metadata : undefined;
+  const oemId = isObject(metadata) ? metadata.oem_id : undefined;
+  return typeof oemId === 'string' && isOemId(oemId) ? oemId : undefined;
+}
+
+function rejected(value: unknown, reason: string): DecodeResult {
+  const oemId = namedOem(value);
+  return oemId === undefined ? { ok: false, reason } : { ok: false, reason, oemId };
+}
 
 const isEventType = (value: unknown): value is EventType => typeof value === 'string' && (EVENT_TYPES as readonly string[]).includes(value);
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -257,10 +314,12 @@ const isObject = (value: unknown): value is Record<string, unknown> => value !==
 /** Validates one parsed JSON value as a device event; the reason names the first problems found. */
 export function validateEvent(value: unknown): DecodeResult {
   if (!isObject(value)) return { ok: false, reason: 'not a JSON object' };
+  const structure = structureProblem(value, 0);
+  if (structure) return rejected(value, describeStructureProblem(structure));
   const metadata = value.metadata;
   const type = isObject(metadata) ? metadata.event_type : undefined;
   if (!isObject(metadata) || !isEventType(type)) {
-    return { ok: false, reason: `metadata.event_type must be one of ${EVENT_TYPES.join(', ')}, got ${JSON.stringify(type)?.slice(0, 64) ?? 'nothing'}` };
+    return rejected(value, `metadata.event_type must be one of ${EVENT_TYPES.join(', ')}, got ${JSON.stringify(type)?.slice(0, 64) ?? 'nothing'}`);
   }
   const schema = SCHEMAS[type];
   const bodyKey = BODY_KEY[type];
@@ -278,12 +337,13 @@ export function validateEvent(value: unknown): DecodeResult {
     const broken = problems ? undefined : schema.rule?.(body);
     if (broken) (problems ??= []).push(`${bodyKey}: ${broken}`);
   }
-  if (problems) return { ok: false, reason: `invalid ${type} event: ${problems.slice(0, 3).map((p) => p.replace(/^\./, '')).join('; ')}` };
+  if (problems) return rejected(event, `invalid ${type} event: ${problems.slice(0, 3).map((p) => p.replace(/^\./, '')).join('; ')}`);
   return { ok: true, event: event as unknown as DeviceEvent, type };
 }
 
 /** Decodes a Kinesis record's data (UTF-8 JSON) into a device event, or says why it is not one. */
 export function decodeEvent(data: Buffer): DecodeResult {
+  if (data.length > MAX_EVENT_BYTES) return { ok: false, reason: `larger than ${MAX_EVENT_BYTES} bytes (${data.length})` };
   const text = data.toString('utf8');
   // Decoding replaces invalid sequences with U+FFFD: only then is the (slower) strict check needed.
   if (text.includes('\uFFFD') && !isUtf8(data)) return { ok: false, reason: 'not UTF-8' };

@@ -5,6 +5,16 @@
 export const ENV = {
   /** Export bucket: the exporter writes to it, the credentials function scopes OEM users to it. */
   exportBucket: 'EXPORT_BUCKET',
+  /** Export window length in seconds (whole minutes): the exporter and the compaction planner. */
+  exportWindowSeconds: 'EXPORT_WINDOW_SECONDS',
+  /** Compaction partitions (P): the exporter groups staged rows by them. */
+  exportCompactionPartitions: 'EXPORT_COMPACTION_PARTITIONS',
+  /** Seconds after a window's end before the planner plans it. */
+  exportCompactionDelaySeconds: 'EXPORT_COMPACTION_DELAY_SECONDS',
+  /** Largest export file in bytes before a group is split: the compactor. */
+  exportFileSizeCapBytes: 'EXPORT_FILE_SIZE_CAP_BYTES',
+  /** URL of the compaction FIFO queue the planner sends to. */
+  compactionQueueUrl: 'COMPACTION_QUEUE_URL',
   /** The datapoint log table (registry, log configuration, logged values). */
   datapointLogTable: 'DATAPOINT_LOG_TABLE',
   /** Lock table serializing changes of one OEM's export credentials. */
@@ -31,6 +41,16 @@ export function requireEnv(name: string): string {
   const value = process.env[name];
   if (value === undefined || value.trim() === '') {
     throw new Error(`Missing required environment variable ${name}`);
+  }
+  return value;
+}
+
+/** Reads a required whole-number variable within [min, max], failing fast like {@link requireEnv}. */
+export function requireIntegerEnv(name: string, min: number, max: number): number {
+  const text = requireEnv(name).trim();
+  const value = Number(text);
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new Error(`Environment variable ${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
   }
   return value;
 }

@@ -2,7 +2,7 @@ import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { COLUMNS, csvRow, headerRow } from '../../lambdas/domain/export/csv';
-import { exportKey } from '../../lambdas/domain/export/export-batch';
+import { exportKey } from '../../lambdas/domain/export/layout';
 import { EVENT_TYPES, validateEvent, type EventType } from '../../lambdas/domain/device-events';
 import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
 import { s3Error } from '../../infra/local-cloud/aws-protocol/errors';

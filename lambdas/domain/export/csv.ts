@@ -53,6 +53,23 @@ function plain(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** A number as JSON writes it (`-12.5`, `3.5e-7`): such a cell stays a number. */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A text cell a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, TAB or CR) gets
+ * a leading `'` (OWASP CSV injection guidance), except a number as JSON writes it: numbers stay numbers.
+ */
+export function neutralise(text: string): string {
+  const c = text.charCodeAt(0);
+  // = + - @ TAB CR
+  if (c !== 61 && c !== 43 && c !== 45 && c !== 64 && c !== 9 && c !== 13) return text;
+  return c === 45 && JSON_NUMBER.test(text) ? text : `'${text}`;
+}
+
+/** A plain text cell: neutralised, then quoted as RFC 4180 asks. */
+const cell = (value: unknown) => quote(neutralise(plain(value)));
+
 function isEmpty(value: object): boolean {
   if (Array.isArray(value)) return value.length === 0;
   for (const _ in value) return false;
@@ -85,7 +102,7 @@ type RowBuilder = (metadata: Fields, body: Fields) => string;
 /** The value column: base64 for text base types, plain otherwise. */
 function valueField(metadata: Fields, value: unknown): string {
   if (value === null || value === undefined) return '';
-  return STRING_LIKE.has(metadata.base_type as string) ? base64(plain(value)) : quote(plain(value));
+  return STRING_LIKE.has(metadata.base_type as string) ? base64(plain(value)) : cell(value);
 }
 
 const displayName = (value: unknown) => (value == null ? '' : cachedBase64(String(value)));
@@ -102,7 +119,7 @@ function columnExpression(column: string): string {
     case 'value':
       return `h.valueField(m, ${source})`;
     default:
-      return UNQUOTED_COLUMNS.has(column) ? `h.plain(${source})` : `h.quote(h.plain(${source}))`;
+      return UNQUOTED_COLUMNS.has(column) ? `h.plain(${source})` : `h.cell(${source})`;
   }
 }
 
@@ -111,7 +128,7 @@ function columnExpression(column: string): string {
  * join (a flat string). The code names only the static columns above; it never contains input.
  */
 function rowBuilder(columns: readonly string[]): RowBuilder {
-  const helpers = { plain, quote, encodedJson, displayName, valueField };
+  const helpers = { plain, cell, encodedJson, displayName, valueField };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the static column list
   const make = new Function('h', `return function (m, b) { return [${columns.map(columnExpression).join(', ')}].join(','); };`) as (h: typeof helpers) => RowBuilder;
   return make(helpers);

@@ -11,5 +11,10 @@ const values: Partial<Record<(typeof ENV)[keyof typeof ENV], string>> = {
   [ENV.lockTable]: 'unit-test-locks',
   [ENV.iamPath]: '/UnitTest/oem-export/',
   [ENV.secretPrefix]: 'UnitTest/oem-export/',
+  [ENV.exportWindowSeconds]: '300',
+  [ENV.exportCompactionPartitions]: '16',
+  [ENV.exportCompactionDelaySeconds]: '15',
+  [ENV.exportFileSizeCapBytes]: String(64 * 1024 * 1024),
+  [ENV.compactionQueueUrl]: 'http://127.0.0.1:9/000000000000/unit-test-compaction.fifo',
 };
 for (const [name, value] of Object.entries(values)) process.env[name] ??= value;
