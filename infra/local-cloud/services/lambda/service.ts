@@ -1,13 +1,14 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { KinesisStreamEvent } from 'aws-lambda';
+import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
 import path from 'node:path';
 import { nameFromArn } from '../../cloudformation/template';
 import type { LocalService, ServiceEnvironment } from '../../registry';
 import { functionsFromTemplate, kinesisMappings, type FunctionOptions } from './deploy';
 import { KinesisEventSourceMapping } from './event-source-mapping';
 import type { LambdaFunctionRuntime } from './runtime';
+import { SqsEventSourceMapping, sqsMappings, type QueuePoller } from './sqs-event-source-mapping';
 
 export interface LambdaOptions extends FunctionOptions {
   /** Where the mappings read the streams: kinesalite itself, so faults injected at the edge spare them. */
@@ -16,6 +17,8 @@ export interface LambdaOptions extends FunctionOptions {
   pollIntervalMs?: number;
   /** Base delay of event source mapping retries (default 100 ms, doubling). */
   retryBaseDelayMs?: number;
+  /** The SQS queues, which SQS event source mappings poll directly. */
+  queues?: QueuePoller;
 }
 
 export interface LambdaService extends LocalService {
@@ -25,12 +28,13 @@ export interface LambdaService extends LocalService {
 }
 
 /**
- * Lambda: the template's functions in worker threads and their Kinesis event source mappings
- * (checkpoints under `<dataDir>/state/event-source-mappings`). The Lambda API itself is not emulated.
+ * Lambda: the template's functions in worker threads, their Kinesis event source mappings (checkpoints
+ * under `<dataDir>/state/event-source-mappings`) and SQS ones. The Lambda API itself is not emulated.
  */
 export function lambdaService(env: ServiceEnvironment, options: LambdaOptions): LambdaService {
   const functions = new Map<string, LambdaFunctionRuntime>();
   const mappings: KinesisEventSourceMapping[] = [];
+  const queueMappings: SqsEventSourceMapping[] = [];
   const clients: Array<{ destroy(): void }> = [];
   const functionByArn = (arn: string) => [...functions.values()].find((f) => f.definition.arn === arn);
   return {
@@ -60,8 +64,24 @@ export function lambdaService(env: ServiceEnvironment, options: LambdaOptions): 
         }));
       }
       for (const mapping of mappings) await mapping.start();
+      for (const settings of sqsMappings(stack)) {
+        const target = byName.get(nameFromArn(settings.functionArn)) ?? functionByArn(settings.functionArn);
+        if (!target || !options.queues) {
+          env.log(`event source mapping ${settings.uuid}: ${target ? 'no SQS service' : `no function ${settings.functionArn}`}, skipped`);
+          continue;
+        }
+        const mapping = new SqsEventSourceMapping(settings, {
+          queues: options.queues,
+          invoke: (event: SQSEvent) => target.invoke(event),
+          log: env.log,
+          functionConcurrency: options.maxConcurrency ?? 4,
+        });
+        queueMappings.push(mapping);
+        mapping.start();
+      }
     },
     close: async () => {
+      await Promise.all(queueMappings.splice(0).map((m) => m.stop()));
       await Promise.all(mappings.splice(0).map((m) => m.stop()));
       await Promise.all([...functions.values()].map((f) => f.close()));
       for (const client of clients.splice(0)) client.destroy();
