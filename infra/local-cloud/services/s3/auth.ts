@@ -2,8 +2,9 @@ import { Authenticator, deniedMessage, type CredentialStore } from '../../auth/c
 import type { AuthorizationRequest } from '../../auth/iam-policy';
 import { s3Error } from '../../aws-protocol/errors';
 import type { BufferedRequest, LocalResponse } from '../../aws-protocol/http';
-import { queryParams, safeDecode, virtualHostedBucket } from '../../aws-protocol/url';
-import { xmlUnescape } from '../../aws-protocol/xml';
+import { queryParams } from '../../aws-protocol/url';
+import { parseDeleteRequest } from './objects';
+import { parseCopySource, s3Target, type S3Target } from './request-target';
 
 /**
  * Local S3's access checks (DESIGN §2): a request signed with an IAM user key id (`AKIA…`) must use a key
@@ -22,6 +23,8 @@ export class S3Authorizer {
 
   /** Undefined when the request may go on; otherwise S3's error answer. */
   readonly check = async (request: BufferedRequest): Promise<LocalResponse | undefined> => {
+    const target = s3Target(request);
+    if (!target) return invalidUri();
     const caller = this.auth.authenticate(request, { s3: true });
     if (caller.kind === 'anonymous' || caller.kind === 'unchecked') return undefined;
     if (caller.kind === 'rejected') {
@@ -30,7 +33,7 @@ export class S3Authorizer {
         : caller.details ?? {};
       return s3Error(caller.status, caller.code, caller.message, extra);
     }
-    for (const question of s3Authorizations(request)) {
+    for (const question of s3Authorizations(request, target)) {
       const evaluation = this.auth.authorize(caller.user, question);
       if (evaluation.decision !== 'Allow') {
         return s3Error(403, 'AccessDenied', deniedMessage(caller.user, question.action, question.resource, evaluation));
@@ -81,18 +84,21 @@ const BUCKET_SUBRESOURCES: Record<string, [string, string, string]> = {
 
 const SIGNING_PARAMS = new Set(['x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-expires', 'x-amz-signedheaders', 'x-amz-signature', 'x-amz-security-token', 'awsaccesskeyid', 'signature', 'expires', 'x-id']);
 
+/** S3's answer to a path that is not valid percent-encoded UTF-8. */
+export function invalidUri(): LocalResponse {
+  return s3Error(400, 'InvalidURI', "Couldn't parse the specified URI.");
+}
+
 /**
  * What IAM must allow for an S3 request: its action(s) and resource(s), with the condition keys S3
  * provides (`s3:prefix`, `s3:delimiter`, `s3:max-keys` on listings; absent `prefix` = ""). A copy also
  * needs `s3:GetObject` on its source; a multi-object delete needs `s3:DeleteObject` on every key.
+ * The bucket and key are the gateway's own reading of the request (`s3Target`), so a policy is evaluated
+ * on exactly the key that is then stored or read.
  */
-export function s3Authorizations(request: BufferedRequest): AuthorizationRequest[] {
-  const queryAt = request.url.indexOf('?');
-  const rawPath = queryAt < 0 ? request.url : request.url.slice(0, queryAt);
-  const virtualBucket = virtualHostedBucket(request.headers.host);
-  const segments = rawPath.split('/').slice(1).map((s) => safeDecode(s));
-  const [bucket = '', ...keyParts] = virtualBucket ? [virtualBucket, ...segments] : segments;
-  const key = keyParts.join('/');
+export function s3Authorizations(request: BufferedRequest, target: S3Target | undefined = s3Target(request)): AuthorizationRequest[] {
+  if (!target) throw new Error('s3Authorizations: the request path is not valid percent-encoding');
+  const { bucket, key } = target;
   const query = queryParams(request.url).filter(([k]) => !SIGNING_PARAMS.has(k.toLowerCase()));
   const has = (name: string) => query.some(([k]) => k === name);
   const param = (name: string) => query.find(([k]) => k === name)?.[1];
@@ -112,8 +118,9 @@ export function s3Authorizations(request: BufferedRequest): AuthorizationRequest
     const sub = Object.keys(BUCKET_SUBRESOURCES).find(has);
     if (sub) return [{ action: pick(BUCKET_SUBRESOURCES[sub]!), resource: bucketArn, context: common }];
     if (method === 'POST' && has('delete')) {
-      const keys = [...request.body.toString('utf8').matchAll(/<Key>([\s\S]*?)<\/Key>/g)].map((m) => xmlUnescape(m[1]!));
-      return (keys.length ? keys : ['*']).map((k) => ({ action: 's3:DeleteObject', resource: `${bucketArn}/${k}`, context: common }));
+      // The same reading of the document as the delete itself; one it cannot read is checked as every key.
+      const keys = parseDeleteRequest(request.body.toString('utf8'))?.objects.map((o) => o.key) ?? ['*'];
+      return keys.map((k) => ({ action: 's3:DeleteObject', resource: `${bucketArn}/${k}`, context: common }));
     }
     switch (method) {
       case 'GET':
@@ -156,11 +163,12 @@ export function s3Authorizations(request: BufferedRequest): AuthorizationRequest
       return [{ action: 's3:PutObject', resource: objectArn, context: common }]; // multipart create / complete
     default: {
       const put: AuthorizationRequest = { action: 's3:PutObject', resource: objectArn, context: common };
-      const source = request.headers['x-amz-copy-source'];
-      if (!source) return [put];
-      const [sourcePath = '', sourceQuery = ''] = safeDecode(source).split('?');
-      const sourceArn = `arn:aws:s3:::${sourcePath.replace(/^\//, '')}`;
-      const sourceAction = /(^|&)versionId=/.test(sourceQuery) ? 's3:GetObjectVersion' : 's3:GetObject';
+      const header = request.headers['x-amz-copy-source'];
+      if (header === undefined) return [put];
+      // An unreadable source is checked as every object; the gateway then refuses the copy.
+      const source = parseCopySource(header);
+      const sourceArn = source ? `arn:aws:s3:::${source.bucket}/${source.key}` : 'arn:aws:s3:::*';
+      const sourceAction = source?.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject';
       return [put, { action: sourceAction, resource: sourceArn, context: common }];
     }
   }
