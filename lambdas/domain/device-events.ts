@@ -74,7 +74,8 @@ export interface DatapointBody {
   user_uuid?: Maybe<string>;
   echo?: Maybe<boolean>;
   closed?: Maybe<boolean>;
-  value: string | number | boolean | null;
+  /** A scalar, or structured (an object or a list, e.g. `{"state": 1, "value": 100}`): within the event's depth and size limits. */
+  value: string | number | boolean | null | unknown[] | Record<string, unknown>;
   metadata?: Maybe<Record<string, unknown>>;
 }
 
@@ -205,7 +206,7 @@ const datapointBody: Shape = {
   user_uuid: text,
   echo: nullish(boolean),
   closed: nullish(boolean),
-  value: (v) => (v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 1_000_000) ? undefined : 'expected a value'),
+  value: (v) => (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'object' || (typeof v === 'string' && v.length <= 1_000_000) ? undefined : 'expected a value'),
   metadata: nullish(object),
 };
 
