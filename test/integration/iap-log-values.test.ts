@@ -775,6 +775,54 @@ describe('faults and redelivery', () => {
   });
 });
 
+describe('values DynamoDB cannot store, and structured values', () => {
+  /** A datapoint event's JSON text with its value written as given (`1e400` has no JSON.stringify form). */
+  const rawUpdate = (oemId: string, dsn: string, name: string, valueText: string, at: number) =>
+    JSON.stringify(update(oemId, dsn, name, '__VALUE__', at)).replace('"__VALUE__"', valueText);
+
+  // Regression test: a datapoint logged with minDeltaValue `always` got 1, 2, 5e-324, 3, 4. DynamoDB refused
+  // 5e-324 (number underflow) and with it the whole BatchWriteItem; the OEM's batch was retried 4 times and
+  // discarded: 0 of the 4 good values were logged.
+  it('logs the good updates of a batch that holds numbers DynamoDB cannot store, and only those are missing', async () => {
+    const { oemId, token } = await tenant('numrange');
+    const dsn = 'NUM001';
+    const B = baseTime();
+    await configure(token, dsn, 'a', EVERY);
+    await configure(token, dsn, 'big', EVERY);
+    await configure(token, dsn, 'sentinel', EVERY);
+    await putEvents(kinesis, streamName, [
+      rawUpdate(oemId, dsn, 'a', '1', B), rawUpdate(oemId, dsn, 'a', '2', B + S), rawUpdate(oemId, dsn, 'a', '5e-324', B + 2 * S),
+      rawUpdate(oemId, dsn, 'a', '3', B + 3 * S), rawUpdate(oemId, dsn, 'a', '1e400', B + 4 * S), rawUpdate(oemId, dsn, 'a', '4', B + 5 * S),
+      rawUpdate(oemId, dsn, 'a', '-1e126', B + 6 * S),
+      // Within DynamoDB's range, although beyond what a JavaScript number holds exactly: logged and returned.
+      rawUpdate(oemId, dsn, 'big', '1e20', B), rawUpdate(oemId, dsn, 'big', '9007199254740993', B + S),
+      rawUpdate(oemId, dsn, 'big', '123456789012345678901234567890123456789', B + 2 * S), rawUpdate(oemId, dsn, 'big', '-0', B + 3 * S),
+      rawUpdate(oemId, dsn, 'big', '9.99e125', B + 4 * S), rawUpdate(oemId, dsn, 'big', '1e-130', B + 5 * S),
+    ]);
+    await new Promise((r) => setTimeout(r, 2000)); // past the batching window: the sentinel comes in a later batch
+    await putEvents(kinesis, streamName, [update(oemId, dsn, 'sentinel', 1, B + 7 * S)]);
+    await valuesWhen(token, valuesPath('*', '*', '*', 'sentinel'), 1, 30_000);
+    expect(expectOk(await api('GET', valuesPath(dsn, 'device', '0', 'a'), token)).map((v) => v.value)).toEqual([1, 2, 3, 4]);
+    expect(expectOk(await api('GET', valuesPath(dsn, 'device', '0', 'big'), token)).map((v) => v.value))
+      .toEqual([1e20, 9007199254740992, 1.2345678901234568e38, 0, 9.99e125, 1e-130]);
+  });
+
+  it('logs the seed\'s structured value {"state": 1, "value": 100} and lists, and returns them as sent', async () => {
+    const { oemId, token } = await tenant('structured');
+    const dsn = 'OBJ001';
+    const B = baseTime();
+    await configure(token, dsn, 'status', { level1: { interval: 0, retention: 1 }, minDeltaValue: 'any' });
+    const sent = [{ state: 1, value: 100 }, { value: 100, state: 1 }, { state: 2, value: 100, note: 'é😀', nested: { list: [1, 'two', null, true, 2.5e-7] } }, [1, [2, [3]]], 7];
+    await putEvents(kinesis, streamName, sent.map((value, k) => update(oemId, dsn, 'status', value, B + k * S)));
+    const path = valuesPath(dsn, 'device', '0', 'status');
+    const values = await valuesWhen(token, path, 4);
+    // The second is the first again (keys in another order): `any` compares canonical JSON.
+    expect(values.map((v) => v.value)).toEqual([sent[0], sent[2], sent[3], 7]);
+    expect(JSON.stringify(values[0]!.value)).toBe('{"state":1,"value":100}');
+    expect(expectOk(await api<Page>('GET', `${path}?pg=0&sz=2`, token)).resources.map((v) => v.value)).toEqual([sent[0], sent[2]]);
+  });
+});
+
 describe('replies too large', () => {
   it('answers 413 ReplyTooLarge for an unpaged reply (or a page) over the payload limit, and the same values in smaller pages', async () => {
     const { oemId, token } = await tenant('large');

@@ -1,7 +1,7 @@
 import { DEFAULT_CONFIG, type ConfigPatch, type LogConfig, type MinDeltaValue } from '../../domain/datapoint-logs/log-settings';
 import type { LoggerState } from '../../domain/datapoint-logs/logging-rules';
 import {
-  DEFAULT_DEVICE, type DatapointRecord, type DeviceHealth, type DeviceRecord, type DeviceState, type StoredValue,
+  DEFAULT_DEVICE, type DatapointRecord, type DeviceHealth, type DeviceRecord, type DeviceState, type JsonValue, type StoredValue,
 } from '../../domain/datapoint-logs/records';
 
 /**
@@ -61,12 +61,36 @@ export function deviceFromItem(dsn: string, item: Item | undefined): DeviceRecor
   };
 }
 
+/**
+ * A datapoint value as item attributes. Scalars are kept as they are (`value`: string, boolean, null,
+ * or a number the SDK reads back exactly); structured values and numbers beyond ±2^53 as their JSON
+ * text (`valueJson`): the document client refuses to write such numbers and cannot read them back as
+ * numbers, and a structured value may hold what a DynamoDB map cannot (empty keys, deep nesting).
+ */
+export function valueAttributes(value: JsonValue): Item {
+  const asText = (value !== null && typeof value === 'object') || (typeof value === 'number' && Math.abs(value) > Number.MAX_SAFE_INTEGER);
+  return asText ? { valueJson: JSON.stringify(value) } : { value };
+}
+
+/** The value of item attributes written by {@link valueAttributes} (`value` absent: null). */
+export function valueOfAttributes(item: Item, plain = 'value', json = 'valueJson'): JsonValue {
+  const text = item[json];
+  if (typeof text === 'string') return JSON.parse(text) as JsonValue;
+  return (item[plain] ?? null) as JsonValue;
+}
+
+/** A logged value's item attributes (without its keys). */
+export function valueToItem(stored: StoredValue): Item {
+  const { value, ...rest } = stored;
+  return { ...rest, ...valueAttributes(value) };
+}
+
 export function valueFromItem(item: Item): StoredValue {
   return {
     id: item.id as number,
     sequence: item.sequence as number,
     at: item.at as number,
-    value: (item.value ?? null) as StoredValue['value'],
+    value: valueOfAttributes(item),
     levels: item.levels as StoredValue['levels'],
     deviceState: item.deviceState as DeviceState,
     deviceHealth: item.deviceHealth as DeviceHealth,
@@ -76,9 +100,19 @@ export function valueFromItem(item: Item): StoredValue {
   };
 }
 
-/** The logger's state as an item attribute: gaps in the per-level list kept as null. */
+/**
+ * The logger's state as an item attribute: gaps in the per-level list kept as null; the last logged
+ * value as {@link valueAttributes} keeps values (`lastLoggedValue` or `lastLoggedJson`).
+ */
 export function loggerStateToItem(state: LoggerState): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(state, (_, v: unknown) => (v === undefined ? null : v))) as Record<string, unknown>;
+  const { lastLoggedValue, ...rest } = state;
+  const item = JSON.parse(JSON.stringify(rest, (_, v: unknown) => (v === undefined ? null : v))) as Record<string, unknown>;
+  if ('lastLoggedValue' in state) {
+    const { value, valueJson } = valueAttributes(lastLoggedValue ?? null);
+    if (valueJson !== undefined) item.lastLoggedJson = valueJson;
+    else item.lastLoggedValue = value;
+  }
+  return item;
 }
 
 export function loggerStateFromItem(item: Record<string, unknown>): LoggerState {
@@ -88,7 +122,7 @@ export function loggerStateFromItem(item: Record<string, unknown>): LoggerState 
     ...(orUndefined<number>(item.lastEventAt) !== undefined ? { lastEventAt: item.lastEventAt as number } : {}),
     ...(Array.isArray(item.lastEventIds) ? { lastEventIds: item.lastEventIds as string[] } : {}),
     ...(orUndefined<number>(item.lastLoggedAt) !== undefined ? { lastLoggedAt: item.lastLoggedAt as number } : {}),
-    ...('lastLoggedValue' in item ? { lastLoggedValue: item.lastLoggedValue as LoggerState['lastLoggedValue'] } : {}),
+    ...('lastLoggedValue' in item || 'lastLoggedJson' in item ? { lastLoggedValue: valueOfAttributes(item, 'lastLoggedValue', 'lastLoggedJson') } : {}),
     levelLastAt: [orUndefined<number>(levels[0]), orUndefined<number>(levels[1]), orUndefined<number>(levels[2])],
     logged: (item.logged as number | undefined) ?? 0,
   };

@@ -3,7 +3,7 @@ import { datapointKey, lastValueSortKeyAt, oemPartition, valuePartition, valueSo
 import type { LoggerState } from '../../domain/datapoint-logs/logging-rules';
 import type { ValueLog } from '../../domain/datapoint-logs/ports';
 import type { DatapointRef, StoredValue, TimeRange } from '../../domain/datapoint-logs/records';
-import { loggerStateToItem, valueFromItem, type Item } from './datapoint-log-items';
+import { loggerStateToItem, valueFromItem, valueToItem, type Item } from './datapoint-log-items';
 
 /** Logged values, one partition per datapoint (keys in `keys.ts`), and the logger's state of each datapoint. */
 export class ValueStore implements ValueLog {
@@ -15,7 +15,7 @@ export class ValueStore implements ValueLog {
   /** Writes values in batches of 25 (one write request per value), retrying what DynamoDB leaves unprocessed. */
   async putValues(oemId: string, entries: ReadonlyArray<{ ref: DatapointRef; value: StoredValue }>): Promise<void> {
     const requests = entries.map(({ ref, value }) => ({
-      PutRequest: { Item: { pk: valuePartition(oemId, ref), sk: valueSortKey(value.at, value.sequence), type: 'value', ...value } },
+      PutRequest: { Item: { pk: valuePartition(oemId, ref), sk: valueSortKey(value.at, value.sequence), type: 'value', ...valueToItem(value) } },
     }));
     await this.batchWrite(requests);
   }

@@ -1,4 +1,5 @@
 import type { DatapointRef } from './records';
+import { isWellFormedText } from './storable';
 
 /**
  * Keys of the datapoint log table (single-table design), all inside the OEM's partition so that
@@ -52,9 +53,13 @@ export function namePrefix(name: string, dsn?: string): string {
 /** DynamoDB's limit for a sort key (bytes of UTF-8). */
 export const MAX_SORT_KEY_BYTES = 1024;
 
-/** Whether a datapoint's keys fit DynamoDB (names of up to 256 characters may not, escaped or multi-byte). */
+/**
+ * Whether a datapoint's keys fit DynamoDB: at most 1,024 bytes (names of up to 256 characters may not,
+ * escaped or multi-byte), and well-formed text (an unpaired surrogate has no UTF-8 form).
+ */
 export function datapointKeyFits(ref: DatapointRef): boolean {
-  return Buffer.byteLength(datapointKey(ref)) <= MAX_SORT_KEY_BYTES && Buffer.byteLength(datapointNameKey(ref)) <= MAX_SORT_KEY_BYTES;
+  const key = datapointKey(ref);
+  return Buffer.byteLength(key) <= MAX_SORT_KEY_BYTES && Buffer.byteLength(datapointNameKey(ref)) <= MAX_SORT_KEY_BYTES && isWellFormedText(key);
 }
 
 /** A stable text identity of a datapoint within an OEM (map keys). */

@@ -1,21 +1,38 @@
+import { createHash } from 'node:crypto';
 import { decodeEvent, type DeviceEvent } from '../device-events';
 import type { StreamRecord } from '../event-stream';
 import { datapointKeyFits, refId } from './keys';
 import { decide, expiresAt, INITIAL_STATE, type LoggerState, type Update } from './logging-rules';
 import type { DatapointLogStores } from './ports';
 import { datapointRefOf, deviceFacts, registryUpdate, type DeviceFact } from './registry';
-import { valueId, type DatapointRef, type DeviceRecord, type StoredValue } from './records';
+import { valueId, type DatapointRef, type DeviceRecord, type JsonValue, type StoredValue } from './records';
+import { valueProblem, type ValueProblem } from './storable';
 
 export interface BatchEvent {
   event: DeviceEvent;
   arrivalMs: number;
 }
 
+/** An update that is not logged because DynamoDB could not store it (its value, or its datapoint's key). */
+export interface Rejection {
+  ref: DatapointRef;
+  /** The DSS datapoint id, when the event has one. */
+  eventId?: string;
+  reason: ValueProblem | 'key-too-long';
+}
+
+/** How many rejections an outcome lists (all are counted): enough to find the datapoints, bounded per batch. */
+export const MAX_LISTED_REJECTIONS = 100;
+
 export interface OemBatchOutcome {
   datapoints: number;
   devices: number;
   logged: number;
+  /** Updates decided and not logged by the rules (out of order, duplicate, throttled by the configuration). */
   skipped: number;
+  /** Updates refused because DynamoDB could not store them; the first {@link MAX_LISTED_REJECTIONS} are in `rejections`. */
+  rejected: number;
+  rejections: Rejection[];
 }
 
 /** The device as it was at `at`: its stored record, then this batch's facts up to that time. */
@@ -31,33 +48,38 @@ function deviceAt(stored: DeviceRecord, facts: readonly DeviceFact[] | undefined
 }
 
 /**
- * A logged value is one DynamoDB item (400 KB at most): larger values are not logged, as if the update
- * had not happened, rather than failing the batch. The export keeps them.
+ * Event ids the logger remembers (to skip redelivered updates) are kept short: an id over 64
+ * characters is remembered by its SHA-256, so 100 of them always fit the datapoint's item.
  */
-export const MAX_LOGGED_VALUE_BYTES = 350_000;
+const MAX_REMEMBERED_ID_LENGTH = 64;
+const rememberedId = (id: string) => (id.length <= MAX_REMEMBERED_ID_LENGTH ? id : `sha256:${createHash('sha256').update(id).digest('base64url')}`);
 
-/** The updates of each datapoint in the batch, in stream order; `oversized` counts those too large to log. */
-function updatesByDatapoint(events: readonly BatchEvent[]): { byRef: Map<string, { ref: DatapointRef; updates: Update[] }>; oversized: number } {
+/**
+ * The updates of each datapoint in the batch, in stream order, and the updates whose value DynamoDB
+ * could not store (rejected one by one, before any decision: they take no place in the log).
+ */
+function updatesByDatapoint(events: readonly BatchEvent[]): { byRef: Map<string, { ref: DatapointRef; updates: Update[] }>; rejections: Rejection[] } {
   const byRef = new Map<string, { ref: DatapointRef; updates: Update[] }>();
-  let oversized = 0;
+  const rejections: Rejection[] = [];
   for (const { event, arrivalMs } of events) {
     const ref = datapointRefOf(event);
     if (!ref || !('datapoint' in event)) continue;
     const body = event.datapoint;
-    if (typeof body.value === 'string' && Buffer.byteLength(body.value) > MAX_LOGGED_VALUE_BYTES) {
-      oversized++;
+    const problem = valueProblem(body.value);
+    if (problem) {
+      rejections.push({ ref, ...(body.id ? { eventId: body.id } : {}), reason: problem });
       continue;
     }
     const id = refId(ref);
     let entry = byRef.get(id);
     if (!entry) byRef.set(id, (entry = { ref, updates: [] }));
     entry.updates.push({
-      ...(body.id ? { eventId: body.id } : {}),
+      ...(body.id ? { eventId: rememberedId(body.id) } : {}),
       at: Date.parse(body.updated_at ?? body.created_at ?? '') || arrivalMs,
-      value: body.value,
+      value: body.value as JsonValue,
     });
   }
-  return { byRef, oversized };
+  return { byRef, rejections };
 }
 
 /**
@@ -73,21 +95,23 @@ export async function logOemBatch(
   now: number,
 ): Promise<OemBatchOutcome> {
   const registry = registryUpdate(events);
-  // A datapoint whose key cannot be stored (names near the 256-character limit, escaped or multi-byte)
-  // is not logged; its updates are counted as skipped, and the rest of the batch goes on.
+  // A datapoint whose key cannot be stored (names near the 256-character limit, escaped or multi-byte,
+  // or text that is not well-formed) is not logged; its updates are rejected, and the rest of the batch goes on.
   const storable = registry.datapoints.filter(datapointKeyFits);
   const datapoints = await stores.registry.registerDatapoints(oemId, storable, now);
-  const { byRef: updates, oversized } = updatesByDatapoint(events);
+  const { byRef: updates, rejections } = updatesByDatapoint(events);
   const devices = await stores.registry.getDevices(oemId, [...updates.values()].map((u) => u.ref.dsn));
 
   const facts = deviceFacts(events);
   const values: Array<{ ref: DatapointRef; value: StoredValue }> = [];
   const states: Array<{ ref: DatapointRef; state: LoggerState }> = [];
-  let skipped = oversized;
+  let skipped = 0;
   for (const [id, { ref, updates: list }] of updates) {
     const datapoint = datapoints.get(id);
     if (!datapoint) {
-      skipped += list.length;
+      if (!datapointKeyFits(ref)) {
+        rejections.push(...list.map((u) => ({ ref, ...(u.eventId !== undefined ? { eventId: u.eventId } : {}), reason: 'key-too-long' as const })));
+      } else skipped += list.length;
       continue;
     }
     const before = datapoint.logger ?? INITIAL_STATE;
@@ -122,10 +146,19 @@ export async function logOemBatch(
   await stores.values.putValues(oemId, values);
   await Promise.all(states.map(({ ref, state }) => stores.values.saveLoggerState(oemId, ref, state)));
   await Promise.all([...registry.devices].map(([dsn, change]) => stores.registry.updateDevice(oemId, dsn, change)));
-  return { datapoints: registry.datapoints.length, devices: registry.devices.size, logged: values.length, skipped };
+  return {
+    datapoints: registry.datapoints.length,
+    devices: registry.devices.size,
+    logged: values.length,
+    skipped,
+    rejected: rejections.length,
+    rejections: rejections.slice(0, MAX_LISTED_REJECTIONS),
+  };
 }
 
-export interface BatchOutcome extends OemBatchOutcome {
+export interface BatchOutcome extends Omit<OemBatchOutcome, 'rejections'> {
+  /** The first {@link MAX_LISTED_REJECTIONS} rejections of the batch, each with its OEM. */
+  rejections: Array<Rejection & { oemId: string }>;
   records: number;
   /** Records that are not device events: skipped here (the exporter keeps them). */
   invalid: number;
@@ -154,7 +187,9 @@ export async function logBatch(records: readonly StreamRecord[], stores: Datapoi
     batch.events.push({ event: decoded.event, arrivalMs: record.arrivalMs });
   }
 
-  const outcome: BatchOutcome = { records: records.length, invalid, oems: byOem.size, datapoints: 0, devices: 0, logged: 0, skipped: 0, failures: [] };
+  const outcome: BatchOutcome = {
+    records: records.length, invalid, oems: byOem.size, datapoints: 0, devices: 0, logged: 0, skipped: 0, rejected: 0, rejections: [], failures: [],
+  };
   await Promise.all([...byOem].map(async ([oemId, batch]) => {
     try {
       const counts = await logOemBatch(oemId, batch.events, stores, now);
@@ -162,6 +197,8 @@ export async function logBatch(records: readonly StreamRecord[], stores: Datapoi
       outcome.devices += counts.devices;
       outcome.logged += counts.logged;
       outcome.skipped += counts.skipped;
+      outcome.rejected += counts.rejected;
+      outcome.rejections.push(...counts.rejections.slice(0, MAX_LISTED_REJECTIONS - outcome.rejections.length).map((r) => ({ oemId, ...r })));
     } catch (error) {
       outcome.failures.push({ oemId, from: batch.from, error: error as Error });
     }

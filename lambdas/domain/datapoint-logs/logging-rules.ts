@@ -1,4 +1,6 @@
 import type { LevelConfig, LevelNumber, LogConfig } from './log-settings';
+import type { JsonValue } from './records';
+import { canonicalJson, isStructured } from './storable';
 
 /**
  * The logging decision (DESIGN §5 "Levels"), as a pure function over one datapoint's updates.
@@ -14,15 +16,18 @@ import type { LevelConfig, LevelNumber, LogConfig } from './log-settings';
  * `levelLastAt` move. Nothing is logged while no level is active (`no-active-level`).
  *
  * Comparing values.
- * - `any`: two values are equal when their JSON texts are (`1` and `"1"` differ, `null` equals `null`,
- *   `true` differs from `1`).
+ * - `any`: two values are equal when their canonical JSON texts are (object keys sorted at every
+ *   level, so `{"state":1,"value":100}` equals `{"value":100,"state":1}`; `1` and `"1"` differ, `null`
+ *   equals `null`, `true` differs from `1`, `[1,2]` differs from `[2,1]`).
  * - A number `n` (minDeltaValue): a value is numeric when it is a finite number, a boolean (false = 0,
  *   true = 1) or a string holding a decimal number (`" 12.5 "`, `"-3"`, `"1e3"`; not `""`, `"0x10"`,
  *   `"Infinity"`). When both values are numeric the update passes when `|v − last| ≥ n`, with a
  *   tolerance of a few units of floating-point rounding, so 20.1 → 20.3 passes n = 0.2 although
- *   `20.3 − 20.1` is 0.19999999999999929 in binary. When either value is not numeric (null, text,
- *   anything else) the update passes when the values differ, as with `any`. `n = 0` (what DELETE of
- *   minDeltaValue sets) passes every update, numeric or not, like `always` (every change is ≥ 0).
+ *   `20.3 − 20.1` is 0.19999999999999929 in binary. A structured value (object or list) never passes
+ *   a number `n > 0`, not even as the first update: it has no numeric change to measure (configure
+ *   `any` or `always` for such datapoints). When either value is otherwise not numeric (null, text)
+ *   the update passes when the values differ, as with `any`. `n = 0` (what DELETE of minDeltaValue
+ *   sets) passes every update, numeric or not, like `always` (every change is ≥ 0).
  *
  * Which reason a skipped update gets, when several rules fail: `no-active-level`, then
  * `min-delta-time`, then `min-delta-value`, then `interval`.
@@ -53,7 +58,7 @@ export interface LoggerState {
   lastEventIds?: string[];
   /** Event time and value of the last logged update. */
   lastLoggedAt?: number;
-  lastLoggedValue?: string | number | boolean | null;
+  lastLoggedValue?: JsonValue;
   /** Per level (index 0-2): event time of the last value logged with that level's tag. */
   levelLastAt: [number | undefined, number | undefined, number | undefined];
   /** Values logged so far for this datapoint: the next logged value gets sequence `logged + 1`. */
@@ -69,7 +74,7 @@ export const INITIAL_STATE: LoggerState = Object.freeze({
 export interface Update {
   eventId?: string;
   at: number;
-  value: string | number | boolean | null;
+  value: JsonValue;
 }
 
 export interface LoggedValue {
@@ -114,9 +119,10 @@ export function numericValue(value: unknown): number | undefined {
   return undefined;
 }
 
-/** Equality for `any`: the JSON texts are equal. */
+/** Equality for `any`: the canonical JSON texts are equal (object keys in any order). */
 export function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  if (!isStructured(a) && !isStructured(b)) return JSON.stringify(a) === JSON.stringify(b);
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 /**
@@ -128,9 +134,11 @@ const isTime = (t: number | null | undefined): t is number => typeof t === 'numb
 /** Rule (b): does `value` pass minDeltaValue against the last logged value (none: passes)? */
 function passesMinDeltaValue(config: LogConfig, state: LoggerState, value: Update['value']): boolean {
   const min = config.minDeltaValue;
-  if (min === 'always' || !isTime(state.lastLoggedAt)) return true;
-  if (min === 'any') return !sameValue(value, state.lastLoggedValue);
+  if (min === 'always') return true;
+  if (min === 'any') return !isTime(state.lastLoggedAt) || !sameValue(value, state.lastLoggedValue);
   if (!(min > 0)) return true; // 0 (or a stray negative): every change is ≥ it
+  if (isStructured(value)) return false; // no numeric change to measure
+  if (!isTime(state.lastLoggedAt)) return true;
   const v = numericValue(value);
   const last = numericValue(state.lastLoggedValue);
   if (v === undefined || last === undefined) return !sameValue(value, state.lastLoggedValue);

@@ -6,6 +6,9 @@ import type { LoggerState } from './logging-rules';
  * their devices, and logged values. Stores keep them (see `ports.ts`); the rules read them.
  */
 
+/** A datapoint's value as the device sent it: a scalar, or structured (e.g. the seed's `{"state": 1, "value": 100}`). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
 /** A datapoint's place: device, IAP block and index, and name. */
 export interface DatapointRef {
   dsn: string;
@@ -58,7 +61,7 @@ export interface StoredValue {
   id: number;
   sequence: number;
   at: number;
-  value: string | number | boolean | null;
+  value: JsonValue;
   levels: Array<1 | 2 | 3>;
   deviceState: DeviceState;
   deviceHealth: DeviceHealth;

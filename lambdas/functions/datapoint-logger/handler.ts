@@ -4,6 +4,7 @@ import { ValueStore } from '../../adapters/dynamodb/value-store';
 import { batchResponse, streamRecords, type StreamBatchHandler } from '../../adapters/kinesis-batch';
 import { logBatch } from '../../domain/datapoint-logs/log-datapoints';
 import type { DatapointLogStores } from '../../domain/datapoint-logs/ports';
+import { VALUE_PROBLEMS } from '../../domain/datapoint-logs/storable';
 import { documentClient } from '../../shared/clients';
 import { ENV, requireEnv } from '../../shared/config';
 import { logger } from '../../shared/logger';
@@ -22,13 +23,23 @@ export function defaultDeps(): Deps {
 
 /**
  * Device events → the datapoint registry (devices, datapoints) and the datapoint logs. Invalid
- * records are skipped here (the exporter keeps them); an OEM whose writes failed is retried from its
- * first record.
+ * records are skipped here (the exporter keeps them); an update DynamoDB could not store is rejected
+ * alone, with a WARN naming its datapoint and the reason (never the event or its value); an OEM whose
+ * writes failed is retried from its first record.
  */
 export function makeHandler(deps: Deps): StreamBatchHandler {
   return async (event, context) => {
     logger.addContext(context);
-    const { failures, ...counts } = await logBatch(streamRecords(event), deps.stores, deps.now());
+    const { failures, rejections, ...counts } = await logBatch(streamRecords(event), deps.stores, deps.now());
+    for (const { oemId, ref, eventId, reason } of rejections) {
+      logger.warn('Datapoint update not logged: DynamoDB cannot store it', {
+        oemId,
+        datapoint: `${ref.dsn}/${ref.block}/${ref.blockIndex}/${ref.name}`,
+        ...(eventId !== undefined ? { eventId } : {}),
+        reason,
+        detail: reason === 'key-too-long' ? 'the datapoint\'s key would exceed 1,024 bytes or is not well-formed text' : VALUE_PROBLEMS[reason],
+      });
+    }
     for (const failure of failures) logger.error('Datapoint log update failed', { oemId: failure.oemId, error: failure.error });
     logger.info('Batch logged', { ...counts, failedOems: failures.length });
     return batchResponse(failures.map((failure) => failure.from));

@@ -1,6 +1,7 @@
 import { DEFAULT_CONFIG, type LogConfig, type MinDeltaValue } from '../../../../../lambdas/domain/datapoint-logs/log-settings';
 import { datapointKeyFits, refId } from '../../../../../lambdas/domain/datapoint-logs/keys';
 import { logOemBatch, type BatchEvent } from '../../../../../lambdas/domain/datapoint-logs/log-datapoints';
+import { MAX_LOGGED_VALUE_BYTES } from '../../../../../lambdas/domain/datapoint-logs/storable';
 import { INITIAL_STATE, type LoggerState } from '../../../../../lambdas/domain/datapoint-logs/logging-rules';
 import type { DatapointRegistry, ValueLog } from '../../../../../lambdas/domain/datapoint-logs/ports';
 import { valueId, type DatapointRecord, type DatapointRef, type DeviceChange, type DeviceRecord, type StoredValue } from '../../../../../lambdas/domain/datapoint-logs/records';
@@ -27,7 +28,7 @@ function valid(value: unknown): DeviceEvent {
 }
 
 let eventCounter = 0;
-function update(dsn: string, name: string, value: string | number | boolean | null, at: number, options: { block?: string; blockIndex?: number; id?: string } = {}): DeviceEvent {
+function update(dsn: string, name: string, value: unknown, at: number, options: { block?: string; blockIndex?: number; id?: string } = {}): DeviceEvent {
   return valid({
     seq: '1',
     metadata: {
@@ -143,6 +144,10 @@ function fakeStores(options: {
     async putValues(oemId: string, entries: ReadonlyArray<{ ref: DatapointRef; value: StoredValue }>) {
       calls.order.push('putValues');
       calls.putValues.push({ oemId, entries: structuredClone([...entries]) });
+      // DynamoDB refuses the whole BatchWriteItem when one item holds a number it cannot store.
+      for (const { value } of entries) {
+        if (!dynamoCanStore(value.value)) throw Object.assign(new Error('Number overflow/underflow'), { name: 'ValidationException' });
+      }
       if (putFailures > 0) {
         putFailures--;
         throw new Error('ProvisionedThroughputExceededException');
@@ -161,6 +166,13 @@ function fakeStores(options: {
     for (const list of Object.values(calls)) (list as unknown[]).length = 0;
   };
   return { stores, calls, datapoints, devices, stored, reset };
+}
+
+/** What DynamoDB stores as a number: finite, 0 or a magnitude from 1E-130 to below 1E+126; structures checked throughout. */
+function dynamoCanStore(value: unknown): boolean {
+  if (typeof value === 'number') return value === 0 || (Number.isFinite(value) && Math.abs(value) >= 1e-130 && Math.abs(value) < 1e126);
+  if (value !== null && typeof value === 'object') return Object.values(value).every(dynamoCanStore);
+  return true;
 }
 
 const NOW = T0 + 2 * 3600 * S;
@@ -192,7 +204,7 @@ describe('logOemBatch: reads and writes', () => {
     expect(calls.saveLoggerState).toHaveLength(4);
     expect(calls.saveLoggerState.every((c) => c.oemId === OEM)).toBe(true);
     expect(new Set(calls.saveLoggerState.map((c) => refId(c.ref))).size).toBe(4);
-    expect(outcome).toEqual({ datapoints: 4, devices: 0, logged: 12, skipped: 0 });
+    expect(outcome).toEqual({ datapoints: 4, devices: 0, logged: 12, skipped: 0, rejected: 0, rejections: [] });
 
     // Every value as the rules make it: sequence 1..3 per datapoint, id = datapoint id × 10⁹ + sequence,
     // TTL the end of its level's retention in epoch seconds.
@@ -230,7 +242,7 @@ describe('logOemBatch: reads and writes', () => {
     expect(calls.saveLoggerState).toEqual([]);
     expect(calls.registerDatapoints).toHaveLength(1);
     expect(calls.getDevices).toHaveLength(1);
-    expect(outcome).toEqual({ datapoints: 4, devices: 0, logged: 0, skipped: 12 });
+    expect(outcome).toEqual({ datapoints: 4, devices: 0, logged: 0, skipped: 12, rejected: 0, rejections: [] });
   });
 
   it('continues a datapoint\'s sequence across batches and saves only the states that changed', async () => {
@@ -345,7 +357,7 @@ describe('logOemBatch: the device as it was when each value was logged', () => {
 });
 
 describe('logOemBatch: datapoints whose key cannot be stored', () => {
-  it('skips them, counts their updates as skipped, and logs the rest of the batch', async () => {
+  it('rejects their updates (key-too-long) and logs the rest of the batch', async () => {
     const long = ref('D1', '#'.repeat(256), '%'.repeat(100));
     expect(datapointKeyFits(long)).toBe(false);
     const { stores, calls } = fakeStores({ configs: { a: EVERY, [long.name]: EVERY } });
@@ -359,17 +371,18 @@ describe('logOemBatch: datapoints whose key cannot be stored', () => {
     expect(calls.registerDatapoints[0]!.refs).toEqual([ref('D1', 'a')]);
     expect(written(calls).map((e) => [e.ref.name, e.value.value])).toEqual([['a', 1], ['a', 2]]);
     expect(calls.saveLoggerState.map((c) => c.ref.name)).toEqual(['a']);
-    expect(outcome).toEqual({ datapoints: 2, devices: 0, logged: 2, skipped: 2 });
+    expect(outcome).toMatchObject({ datapoints: 2, devices: 0, logged: 2, skipped: 0, rejected: 2 });
+    expect(outcome.rejections.map((r) => [r.ref.name, r.reason])).toEqual([[long.name, 'key-too-long'], [long.name, 'key-too-long']]);
   });
 
-  it('also skips names that are short in characters but long in UTF-8 bytes', async () => {
+  it('also rejects names that are short in characters but long in UTF-8 bytes', async () => {
     const name = '€'.repeat(256); // 3 bytes each: the name key alone is over 768 bytes, with the block over 1,024
     const block = 'é'.repeat(200);
     expect(datapointKeyFits(ref('D1', name, block))).toBe(false);
     const { stores, calls } = fakeStores({ configs: { a: EVERY, [name]: EVERY } });
     const outcome = await logOemBatch(OEM, batch(update('D1', name, 1, T0, { block }), update('D1', 'a', 1, T0)), stores, NOW);
     expect(written(calls).map((e) => e.ref.name)).toEqual(['a']);
-    expect(outcome.skipped).toBe(1);
+    expect(outcome.rejected).toBe(1);
   });
 });
 
@@ -380,7 +393,7 @@ describe('logOemBatch: nothing to log', () => {
     expect(written(calls)).toEqual([]);
     expect(calls.saveLoggerState).toHaveLength(1);
     expect(calls.saveLoggerState[0]!.state).toEqual({ ...INITIAL_STATE, levelLastAt: [undefined, undefined, undefined], lastEventAt: T0 + S, lastEventIds: [expect.any(String)] });
-    expect(outcome).toEqual({ datapoints: 1, devices: 0, logged: 0, skipped: 2 });
+    expect(outcome).toEqual({ datapoints: 1, devices: 0, logged: 0, skipped: 2, rejected: 0, rejections: [] });
   });
 
   it('handles a batch with only device facts: no datapoint read beyond the empty registration, no value', async () => {
@@ -389,6 +402,86 @@ describe('logOemBatch: nothing to log', () => {
     expect(written(calls)).toEqual([]);
     expect(calls.saveLoggerState).toEqual([]);
     expect(calls.updateDevice).toHaveLength(1);
-    expect(outcome).toEqual({ datapoints: 0, devices: 1, logged: 0, skipped: 0 });
+    expect(outcome).toEqual({ datapoints: 0, devices: 1, logged: 0, skipped: 0, rejected: 0, rejections: [] });
+  });
+});
+
+describe('logOemBatch: values DynamoDB cannot store', () => {
+  // Regression test: an update whose number DynamoDB refuses (5e-324 underflows, 1e400 parses as
+  // Infinity) was written in the same BatchWriteItem as the good ones: DynamoDB refused the whole
+  // request, the OEM's batch failed on every retry and was discarded: none of the good values was logged.
+  it('rejects each such update with a reason, logs the others, and does not fail the batch', async () => {
+    const { stores, calls } = fakeStores({ configs: { a: EVERY, b: EVERY } });
+    const tooSmall = update('D1', 'a', 5e-324, T0 + 2 * S, { id: 'tiny' });
+    // JSON.parse reads 1e400 as Infinity; the stream's schema may refuse it first, the logger does not rely on that.
+    const finite = update('D1', 'b', 0, T0 + 2 * S, { id: 'huge' }) as DeviceEvent & { datapoint: Record<string, unknown> };
+    const infinite = { ...finite, datapoint: { ...finite.datapoint, value: Infinity } } as DeviceEvent;
+    const events = batch(
+      update('D1', 'a', 1, T0), update('D1', 'a', 2, T0 + S), tooSmall, update('D1', 'a', 3, T0 + 3 * S), update('D1', 'a', 4, T0 + 4 * S),
+      update('D1', 'b', 1e-131, T0 + S), infinite, update('D1', 'b', -1e126, T0 + 3 * S), update('D1', 'b', 9.99e125, T0 + 4 * S), update('D1', 'b', -0, T0 + 5 * S),
+    );
+    const outcome = await logOemBatch(OEM, events, stores, NOW);
+    expect(written(calls).filter((e) => e.ref.name === 'a').map((e) => e.value.value)).toEqual([1, 2, 3, 4]);
+    expect(written(calls).filter((e) => e.ref.name === 'b').map((e) => e.value.value)).toEqual([9.99e125, -0]);
+    // Sequences stay dense: a rejected update takes no place in the log.
+    expect(written(calls).filter((e) => e.ref.name === 'a').map((e) => e.value.sequence)).toEqual([1, 2, 3, 4]);
+    expect(outcome).toMatchObject({ logged: 6, skipped: 0, rejected: 4 });
+    expect(outcome.rejections).toEqual([
+      { ref: ref('D1', 'a'), eventId: 'tiny', reason: 'number-out-of-range' },
+      { ref: ref('D1', 'b'), eventId: expect.any(String), reason: 'number-out-of-range' },
+      { ref: ref('D1', 'b'), eventId: 'huge', reason: 'number-out-of-range' },
+      { ref: ref('D1', 'b'), eventId: expect.any(String), reason: 'number-out-of-range' },
+    ]);
+  });
+
+  it('rejects text that is not well-formed Unicode (a lone surrogate) and values over the size a logged value may have', async () => {
+    const { stores, calls } = fakeStores({ configs: { a: EVERY } });
+    const outcome = await logOemBatch(OEM, batch(
+      update('D1', 'a', 'ok', T0), update('D1', 'a', 'bad \ud800 text', T0 + S), update('D1', 'a', 'x'.repeat(MAX_LOGGED_VALUE_BYTES + 1), T0 + 2 * S),
+      update('D1', 'a', 'fine', T0 + 3 * S),
+    ), stores, NOW);
+    expect(written(calls).map((e) => e.value.value)).toEqual(['ok', 'fine']);
+    expect(outcome.rejections.map((r) => r.reason)).toEqual(['invalid-unicode', 'value-too-large']);
+  });
+
+  it('remembers event ids of any length in a bounded form, so the logger state always fits an item', async () => {
+    const { stores, calls } = fakeStores({ configs: { a: EVERY } });
+    const longIds = Array.from({ length: 100 }, (_, i) => update('D1', 'a', i, T0, { id: `${i}-${'i'.repeat(4000)}` }));
+    await logOemBatch(OEM, batch(...longIds), stores, NOW);
+    const state = calls.saveLoggerState[0]!.state;
+    expect(state.lastEventIds).toHaveLength(100);
+    expect(Buffer.byteLength(JSON.stringify(state))).toBeLessThan(10_000);
+    // The same events again are still duplicates.
+    const again = await logOemBatch(OEM, batch(...longIds), stores, NOW);
+    expect(again.logged).toBe(0);
+  });
+});
+
+describe('logOemBatch: structured values', () => {
+  const seedValue = { state: 1, value: 100 };
+
+  it('logs objects and lists as sent, compares them by canonical JSON under `any`', async () => {
+    const { stores, calls } = fakeStores({ configs: { a: config([0, 1], OFF, OFF, 'any') } });
+    const outcome = await logOemBatch(OEM, batch(
+      update('D1', 'a', seedValue, T0),
+      update('D1', 'a', { value: 100, state: 1 }, T0 + S), // the same object, keys in another order: not logged
+      update('D1', 'a', { state: 2, value: 100 }, T0 + 2 * S),
+      update('D1', 'a', [1, { x: [true, null] }], T0 + 3 * S),
+    ), stores, NOW);
+    expect(written(calls).map((e) => e.value.value)).toEqual([seedValue, { state: 2, value: 100 }, [1, { x: [true, null] }]]);
+    expect(outcome).toMatchObject({ logged: 3, skipped: 1, rejected: 0 });
+  });
+
+  it('never logs a structured value under a numeric minDeltaValue, which measures numeric change only', async () => {
+    const { stores, calls } = fakeStores({ configs: { a: config([0, 1], OFF, OFF, 5) } });
+    await logOemBatch(OEM, batch(update('D1', 'a', seedValue, T0), update('D1', 'a', 10, T0 + S), update('D1', 'a', { state: 9 }, T0 + 2 * S), update('D1', 'a', 20, T0 + 3 * S)), stores, NOW);
+    expect(written(calls).map((e) => e.value.value)).toEqual([10, 20]);
+  });
+
+  it('rejects a structured value holding a number DynamoDB cannot store', async () => {
+    const { stores, calls } = fakeStores({ configs: { a: EVERY } });
+    const outcome = await logOemBatch(OEM, batch(update('D1', 'a', { v: [1, 5e-324] }, T0), update('D1', 'a', { v: [1, 2] }, T0 + S)), stores, NOW);
+    expect(written(calls).map((e) => e.value.value)).toEqual([{ v: [1, 2] }]);
+    expect(outcome.rejections.map((r) => r.reason)).toEqual(['number-out-of-range']);
   });
 });

@@ -114,11 +114,19 @@ describe('(b) minDeltaValue', () => {
     expect(outs(cfg, rows.map(([v], i) => u(i, v)))).toEqual(rows.map(([, o]) => o));
   });
 
-  it('any: a structured value (as DSS may send, e.g. {"state":1,"value":100}) compares by its JSON text', () => {
+  it('any: a structured value (as DSS may send, e.g. {"state":1,"value":100}) compares by its canonical JSON text (keys in any order)', () => {
     const cfg = config([0, 1], OFF, OFF, 0, 'any');
-    const lamp = (state: number, value: number) => ({ state, value }) as unknown as Update['value'];
+    const lamp = (state: number, value: number): Update['value'] => ({ state, value });
     expect(outs(cfg, [u(0, lamp(1, 100)), u(1, lamp(1, 100)), u(2, lamp(1, 50))])).toEqual(['1', 'min-delta-value', '1']);
-    expect(outs(config([0, 1], OFF, OFF, 0, 5), [u(0, lamp(1, 100)), u(1, lamp(1, 100)), u(2, lamp(1, 99))])).toEqual(['1', 'min-delta-value', '1']);
+    expect(outs(cfg, [u(0, { state: 1, value: 100 }), u(1, { value: 100, state: 1 }), u(2, { value: 100, state: 1, x: [] })])).toEqual(['1', 'min-delta-value', '1']);
+    expect(outs(cfg, [u(0, [1, 2]), u(1, [2, 1]), u(2, [2, 1]), u(3, { 0: 2, 1: 1 })])).toEqual(['1', '1', 'min-delta-value', '1']);
+  });
+
+  it('a number: a structured value never passes (it has no numeric change to measure), not even the first; 0 passes it', () => {
+    const lamp = (state: number, value: number): Update['value'] => ({ state, value });
+    expect(outs(config([0, 1], OFF, OFF, 0, 5), [u(0, lamp(1, 100)), u(1, lamp(1, 100)), u(2, lamp(1, 99))])).toEqual(['min-delta-value', 'min-delta-value', 'min-delta-value']);
+    expect(outs(config([0, 1], OFF, OFF, 0, 5), [u(0, 10), u(1, [20]), u(2, 20)])).toEqual(['1', 'min-delta-value', '1']);
+    expect(outs(config([0, 1], OFF, OFF, 0, 0), [u(0, lamp(1, 100)), u(1, lamp(1, 100))])).toEqual(['1', '1']);
   });
 
   it.each<[unknown, number | undefined]>([

@@ -33,6 +33,10 @@ function stores(failing: readonly string[] = []) {
   };
   const values: ValueLog = {
     async putValues(oemId, entries) {
+      // As DynamoDB does: one number it cannot store refuses the whole BatchWriteItem.
+      if (entries.some(({ value }) => typeof value.value === 'number' && value.value !== 0 && !(Math.abs(value.value) >= 1e-130 && Math.abs(value.value) < 1e126))) {
+        throw Object.assign(new Error('Number underflow. Attempting to store a number with magnitude smaller than supported range'), { name: 'ValidationException' });
+      }
       written.push(...entries.map(({ value }) => ({ oemId, value })));
     },
     async deleteValues() {},
@@ -42,10 +46,10 @@ function stores(failing: readonly string[] = []) {
   return { deps: { stores: { registry, values }, now: () => NOW }, written };
 }
 
-const datapoint = (oemId: string, value: number) => JSON.stringify({
+const datapoint = (oemId: string, value: number, at: string = seedEvents.datapoint.datapoint.updated_at) => JSON.stringify({
   ...seedEvents.datapoint,
   metadata: { ...seedEvents.datapoint.metadata, oem_id: oemId },
-  datapoint: { ...seedEvents.datapoint.datapoint, id: `${oemId}-${value}`, value },
+  datapoint: { ...seedEvents.datapoint.datapoint, id: `${oemId}-${value}`, value, updated_at: at, created_at: at },
 });
 
 describe('the datapoint logger', () => {
@@ -71,5 +75,30 @@ describe('the datapoint logger', () => {
     // oem-c's first record (999) is below oem-b's (1000), though not in text order.
     expect(reply).toEqual({ batchItemFailures: [{ itemIdentifier: '999' }] });
     expect(written.map((w) => w.oemId)).toEqual(['oem-a']);
+  });
+});
+
+describe('values DynamoDB cannot store', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  // Regression test: updates 1, 2, 5e-324, 3, 4 of a datapoint logged with minDeltaValue `always`: DynamoDB
+  // refused 5e-324 (number underflow) and with it the whole write, the batch was retried until discarded,
+  // and none of the four good values was logged.
+  it('logs the good updates, rejects the others one by one with a WARN naming the datapoint, and never fails the batch', async () => {
+    const { deps, written } = stores();
+    const warn = jest.spyOn(logger, 'warn');
+    const info = jest.spyOn(logger, 'info');
+    const at = (s: number) => `2026-11-22T08:00:0${s}Z`;
+    const values = [1, 2, 5e-324, 3, 4];
+    const reply = await makeHandler(deps)(kinesisEvent(values.map((v, i) => ({ data: datapoint('oem-a', v, at(i)), sequenceNumber: String(200 + i) }))), lambdaContext);
+    expect(reply).toEqual({ batchItemFailures: [] });
+    expect(written.map((w) => w.value.value)).toEqual([1, 2, 3, 4]);
+    expect(warn).toHaveBeenCalledTimes(1);
+    const [message, fields] = warn.mock.calls[0]! as unknown as [string, Record<string, unknown>];
+    expect(message).toMatch(/not logged/);
+    const { metadata } = seedEvents.datapoint;
+    expect(fields).toEqual({ oemId: 'oem-a', datapoint: `${metadata.dsn}/device/0/${metadata.property_name}`, eventId: 'oem-a-5e-324', reason: 'number-out-of-range', detail: expect.any(String) });
+    expect(JSON.stringify(warn.mock.calls)).not.toContain('"metadata"');
+    expect(info).toHaveBeenCalledWith('Batch logged', expect.objectContaining({ logged: 4, rejected: 1, failedOems: 0 }));
   });
 });
