@@ -15,6 +15,13 @@ export function lambdaEntry(name: string): string {
   return path.join(REPO_ROOT, 'lambdas', 'functions', name, 'handler.ts');
 }
 
+/**
+ * Construct metadata type under which each PipelineFunction records its entry, relative to REPO_ROOT: tools that
+ * bundle the functions themselves (the local cloud, with bundling skipped) find the entries without the stack
+ * knowing them.
+ */
+export const FUNCTION_ENTRY_METADATA = 'device-pipeline:function-entry';
+
 export interface PipelineFunctionProps {
   /** Path of the function's `handler.ts`; it must export `handler`. */
   readonly entry: string;
@@ -89,5 +96,6 @@ export class PipelineFunction extends NodejsFunction {
         mainFields: ['module', 'main'],
       },
     });
+    this.node.addMetadata(FUNCTION_ENTRY_METADATA, path.relative(REPO_ROOT, props.entry));
   }
 }
