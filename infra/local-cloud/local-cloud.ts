@@ -8,7 +8,7 @@ import type { LocalIam } from './services/iam/models';
 import type { LambdaFunctionRuntime } from './services/lambda/runtime';
 import type { S3Gateway } from './services/s3/provider';
 import type { LocalSecretsManager } from './services/secretsmanager/models';
-import { synthesize, type SynthOptions } from './synth';
+import { synthesize, type BuildSummary, type SynthOptions } from './synth';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
 /** Credentials the local cloud hands its own functions; any credentials work for the stack's callers. */
@@ -51,6 +51,8 @@ export interface LocalCloud {
   secretsManager: LocalSecretsManager;
   /** Answers a service's requests instead of it while set (fault injection in tests). */
   intercept: EdgeEndpoint['intercept'];
+  /** What this start rebuilt: the synth (or `<dataDir>/cdk.out` reused) and the Lambda bundles esbuild built or reused. */
+  build: BuildSummary;
   /** Runs the DynamoDB TTL sweep now; resolves to the number of items deleted. */
   sweepExpiredItems(nowSeconds?: number): Promise<number>;
   stop(): Promise<void>;
@@ -95,7 +97,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       },
     );
 
-    const { template, stackName, assemblyDir } = await synthesize(rootDir, dataDir, options);
+    const { template, stackName, assemblyDir, build } = await synthesize(rootDir, dataDir, options);
+    log(`${build.synthesized ? 'CDK app synthesized' : 'CDK app unchanged: cdk.out reused'}; Lambda bundles: ${build.bundlesBuilt} built by esbuild, ${build.bundlesReused} reused`);
     // The HTTP API's URL is part of the template (ApiEndpoint): it was bound before.
     const stack = new DeployedStack(template, { stackName, region, accountId: LOCAL_ACCOUNT_ID, apiEndpoint: services.apiGateway.url });
     await registry.deploy(stack, { client: { region, endpoint: edge.url, credentials: LOCAL_CREDENTIALS }, assemblyDir, log });
@@ -119,6 +122,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       iam: services.iam,
       secretsManager: services.secretsManager,
       intercept: edge.intercept,
+      build,
       sweepExpiredItems: (now) => services.dynamodb.sweep(now),
       stop,
     };
