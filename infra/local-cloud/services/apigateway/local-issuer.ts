@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ADMIN_GROUP, GROUPS_CLAIM, OEM_CLAIM } from '../../../../lambdas/shared/auth';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { writeFileAtomic } from '../../aws-protocol/state-file';
 
 /** API Gateway's JWT authorizers support RSA-based algorithms only; Cognito signs with RS256. */
 const ALGORITHM = 'RS256';
@@ -47,14 +48,14 @@ export class LocalIssuer {
     // An older local cloud signed with an elliptic-curve key, which API Gateway would not accept: replaced.
     if (existing?.privateJwk?.kty === 'RSA' && existing.publicJwk?.kty === 'RSA' && existing.kid) {
       const updated = { ...existing, issuer, audience, publicJwk: publicKeyEntry(existing.publicJwk, existing.kid) };
-      await writeFile(file, JSON.stringify(updated, null, 2), { mode: 0o600 });
+      await writeFileAtomic(file, JSON.stringify(updated, null, 2), { mode: 0o600 });
       return new LocalIssuer(updated);
     }
     const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { extractable: true });
     const kid = randomUUID();
     const created: IssuerFile = { issuer, audience, kid, privateJwk: await exportJWK(privateKey), publicJwk: publicKeyEntry(await exportJWK(publicKey), kid) };
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, JSON.stringify(created, null, 2), { mode: 0o600 });
+    await writeFileAtomic(file, JSON.stringify(created, null, 2), { mode: 0o600 });
     return new LocalIssuer(created);
   }
 

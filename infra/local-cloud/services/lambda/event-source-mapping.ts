@@ -1,9 +1,10 @@
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type _Record as KinesisRecord } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KinesisStreamEvent } from 'aws-lambda';
+import { writeFileAtomic } from '../../aws-protocol/state-file';
 import type { InvocationResult } from './runtime';
 
 /** An `AWS::Lambda::EventSourceMapping` on a Kinesis stream, with Lambda's defaults filled in. */
@@ -324,7 +325,8 @@ class ShardPoller {
   private async checkpoint(record: KinesisRecord): Promise<void> {
     this.checkpointSeq = record.SequenceNumber;
     await mkdir(path.dirname(this.checkpointFile), { recursive: true });
-    await writeFile(this.checkpointFile, record.SequenceNumber ?? '');
+    // Atomically: a crash mid-write must not leave an empty checkpoint (the mapping would restart from its StartingPosition).
+    await writeFileAtomic(this.checkpointFile, record.SequenceNumber ?? '');
   }
 
   private sleep(ms: number): Promise<void> {
