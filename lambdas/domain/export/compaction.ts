@@ -161,13 +161,19 @@ export async function runCompactionTask(message: CompactionMessage, store: Expor
   const outcome: TaskOutcome = {
     window, partition, skipped: false, objects: 0, rows: 0, exported: 0, duplicates: 0, alreadyExported: 0, files: 0, filesExisting: 0, cleanedUp: false,
   };
-  // a. A redelivery of a finished task.
-  if (await store.exists(doneKey(window, partition))) return { ...outcome, skipped: true };
+  const readManifest = async () => {
+    const text = await store.getText(manifestKey(window));
+    if (text === undefined) throw new Error(`no manifest for window ${window}`);
+    return parseManifest(text);
+  };
+  // a. A redelivery of a finished task: only the cleanup may be left (the earlier attempt may have
+  // stopped in it).
+  if (await store.exists(doneKey(window, partition))) {
+    return { ...outcome, skipped: true, cleanedUp: await cleanUpIfComplete(store, await readManifest()) };
+  }
 
   // b. The manifest, and this partition's slice of each object in it.
-  const text = await store.getText(manifestKey(window));
-  if (text === undefined) throw new Error(`no manifest for window ${window}`);
-  const manifest = parseManifest(text);
+  const manifest = await readManifest();
   const slices = manifest.objects.filter((o) => o.partitions[String(partition)] !== undefined);
   outcome.objects = slices.length;
   const rowsByObject = await mapLimit(slices, concurrency, async (object) => {
@@ -228,11 +234,18 @@ async function earlierHashes(
   return starts.flatMap((start, i) => (files[i] === undefined ? [] : [{ start, hashes: decodeHashes(files[i]) }]));
 }
 
-/** Deletes the window's staged objects once every partition of its manifest is done. */
-export async function cleanUpIfComplete(store: ExportStore, manifest: Manifest): Promise<boolean> {
+/** Whether every partition of the manifest is done (one LIST of the window's done markers). */
+export async function isWindowComplete(store: ExportStore, manifest: Manifest): Promise<boolean> {
+  const partitions = manifestPartitions(manifest);
+  if (partitions.length === 0) return true;
   const { objects } = await store.list(donePrefix(manifest.window));
   const done = new Set(objects.map((o) => o.key));
-  if (!manifestPartitions(manifest).every((p) => done.has(doneKey(manifest.window, p)))) return false;
-  await store.deleteMany(manifest.objects.map((o) => o.key));
+  return partitions.every((p) => done.has(doneKey(manifest.window, p)));
+}
+
+/** Deletes the window's staged objects once every partition of its manifest is done. */
+export async function cleanUpIfComplete(store: ExportStore, manifest: Manifest): Promise<boolean> {
+  if (!(await isWindowComplete(store, manifest))) return false;
+  if (manifest.objects.length > 0) await store.deleteMany(manifest.objects.map((o) => o.key));
   return true;
 }

@@ -1,3 +1,4 @@
+import { isWindowComplete } from './compaction';
 import { mapLimit } from './concurrency';
 import { DISPATCHED_PREFIX, dispatchedKey, manifestKey, STAGING_PREFIX, stagingWindowOf, stagingWindowPrefix } from './layout';
 import { manifestPartitions, parseManifest, type Manifest, type ManifestObject } from './manifest';
@@ -46,13 +47,15 @@ export function windowsToPlan(nowMs: number, options: PlannerOptions, dispatched
 }
 
 /**
- * Leftovers: staged objects under an older window's prefix that no dispatched manifest holds (a PUT
- * that completed after its window was planned). They join the window being planned; their rows are
- * checked against the row hashes of the windows since their arrival, so none is exported twice.
+ * Leftovers: staged objects under an older window's prefix that no manifest still in compaction
+ * holds: a PUT that completed after its window was planned, or an object a completed window should
+ * have removed (its cleanup stopped, or a redelivered batch wrote the same key again afterwards).
+ * They join the window being planned; their rows are checked against the row hashes of the windows
+ * since their arrival, so none is exported twice, and that window's cleanup removes them.
  */
-export function findLeftovers(olderObjects: readonly StoredObject[], claimingManifests: readonly Manifest[]): StoredObject[] {
+export function findLeftovers(olderObjects: readonly StoredObject[], manifestsInCompaction: readonly Manifest[]): StoredObject[] {
   const claimed = new Set<string>();
-  for (const manifest of claimingManifests) for (const o of manifest.objects) claimed.add(o.key);
+  for (const manifest of manifestsInCompaction) for (const o of manifest.objects) claimed.add(o.key);
   return olderObjects.filter((o) => !claimed.has(o.key));
 }
 
@@ -108,6 +111,13 @@ export async function planCompaction(store: ExportStore, queue: CompactionQueue,
     return manifest;
   };
 
+  const completion = new Map<string, Promise<boolean>>();
+  const isComplete = (manifest: Manifest) => {
+    let complete = completion.get(manifest.window);
+    if (!complete) completion.set(manifest.window, (complete = isWindowComplete(store, manifest)));
+    return complete;
+  };
+
   const planned: PlannedWindow[] = [];
   for (const window of windowsToPlan(nowMs, options, dispatched, staged)) {
     let manifest = await readManifest(window);
@@ -121,7 +131,9 @@ export async function planCompaction(store: ExportStore, queue: CompactionQueue,
         if (objects.length === 0) continue;
         const claiming = [...dispatched].filter((w) => w >= older && w < window);
         const found = (await Promise.all(claiming.map(readManifest))).filter((m): m is Manifest => m !== undefined);
-        extra.push(...findLeftovers(objects, found));
+        const inCompaction = [];
+        for (const manifest of found) if (!(await isComplete(manifest))) inCompaction.push(manifest);
+        extra.push(...findLeftovers(objects, inCompaction));
       }
       leftovers = extra.length;
       const objects = await mapLimit([...own, ...extra], concurrency, (o) => readPartitions(store, o));

@@ -35,8 +35,8 @@ export const stagedLine = (r: StagedRow) => `${r.oemId}\t${r.type}\t${r.timeMs}\
 
 /**
  * The object's text from each partition's lines (partition → lines, any order). The header's offsets
- * count its own length, so its length is found by iterating; a header that came out shorter than the
- * length its offsets assume is padded with spaces (valid JSON whitespace).
+ * count its own length, so its length is found by iterating: larger offsets only ever lengthen it, so
+ * it settles after a few rounds.
  */
 export function encodeStaged(linesByPartition: ReadonlyMap<number, readonly string[]>): { body: string; header: StagedHeader } {
   const parts = [...linesByPartition].filter(([, lines]) => lines.length > 0).sort(([a], [b]) => a - b);
@@ -50,8 +50,7 @@ export function encodeStaged(linesByPartition: ReadonlyMap<number, readonly stri
       header.partitions[String(partition)] = [offset, offset + sizes[i]! - 1];
       offset += sizes[i]!;
     });
-    let line = JSON.stringify(header);
-    if (line.length + 1 < headerLength) line = line.padEnd(headerLength - 1, ' ');
+    const line = JSON.stringify(header);
     if (line.length + 1 === headerLength) return { body: `${line}\n${texts.join('')}`, header };
     headerLength = line.length + 1;
   }

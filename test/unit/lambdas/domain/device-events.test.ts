@@ -41,3 +41,36 @@ describe('decodeEvent', () => {
     expect(decodeEvent(Buffer.from('{"a":'))).toMatchObject({ ok: false, reason: expect.stringMatching(/^not JSON/) });
   });
 });
+
+describe('encoder safety limits', () => {
+  const nested = (depth: number) => JSON.parse(`${'['.repeat(depth)}1${']'.repeat(depth)}`) as unknown;
+  const withMetadata = (metadata: unknown) => ({ ...seedEvents.datapoint, datapoint: { ...seedEvents.datapoint.datapoint, metadata: { inner: metadata } } });
+
+  it('accepts nesting up to 64 levels and rejects deeper with a reason, never throwing', () => {
+    // The event is 3 levels deep around `inner`'s value.
+    expect(validateEvent(withMetadata(nested(60))).ok).toBe(true);
+    const deep = validateEvent(withMetadata(nested(100_000)));
+    expect(deep).toMatchObject({ ok: false, reason: expect.stringMatching(/^datapoint\.metadata\.inner\[0\].*: nested deeper than 64 levels$/), oemId: '1234abcd' });
+    expect(decodeEvent(Buffer.from(`{"metadata":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}`))).toMatchObject({ ok: false, reason: expect.stringMatching(/nested deeper than 64/) });
+  });
+
+  it('rejects a number that is not finite (1e400 parses to Infinity), naming the field', () => {
+    const text = JSON.stringify(seedEvents.datapoint).replace('"value":0', '"value":1e400');
+    expect(decodeEvent(Buffer.from(text))).toEqual({ ok: false, reason: 'datapoint.value: value is not a finite number', oemId: '1234abcd' });
+    const lat = JSON.stringify(seedEvents.location).replace('"lat":"44.769500"', '"lat":-1e999');
+    expect(decodeEvent(Buffer.from(lat))).toMatchObject({ ok: false, reason: 'location_event.lat: value is not a finite number' });
+    const meta = JSON.stringify(seedEvents.datapoint).replace('"metadata":{}', '"metadata":{"list":[1,2,1e309]}');
+    expect(decodeEvent(Buffer.from(meta))).toMatchObject({ ok: false, reason: 'datapoint.metadata.list[2]: value is not a finite number' });
+  });
+
+  it('rejects a record larger than Kinesis allows without parsing it', () => {
+    expect(decodeEvent(Buffer.alloc(1024 * 1024 + 1, 0x20))).toEqual({ ok: false, reason: 'larger than 1048576 bytes (1048577)' });
+  });
+
+  it('names the OEM of a rejected event only when its id is valid', () => {
+    expect(validateEvent({ metadata: { oem_id: 'oem-a', event_type: 'nope' } })).toMatchObject({ ok: false, oemId: 'oem-a' });
+    expect(validateEvent({ ...seedEvents.connectivity, connection: {} })).toMatchObject({ ok: false, oemId: '1234abcd' });
+    expect(validateEvent({ metadata: { oem_id: '../x', event_type: 'connectivity' } })).not.toHaveProperty('oemId');
+    expect(decodeEvent(Buffer.from('{"metadata":{"oem_id":"oem-a"'))).not.toHaveProperty('oemId');
+  });
+});

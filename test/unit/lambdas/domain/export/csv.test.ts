@@ -1,4 +1,4 @@
-import { COLUMNS, csvFile, csvRow, headerRow, quote } from '../../../../../lambdas/domain/export/csv';
+import { COLUMNS, csvFile, csvRow, headerRow, neutralise, quote } from '../../../../../lambdas/domain/export/csv';
 import { validateEvent, type DeviceEvent, type EventType } from '../../../../../lambdas/domain/device-events';
 import { seedEvents } from './seed-events';
 
@@ -122,5 +122,46 @@ describe('base64 and quoting', () => {
 describe('csvFile', () => {
   it('is the header and the rows, each line ended by CRLF', () => {
     expect(csvFile('registration', ['a', 'b'])).toBe(`${headerRow('registration')}\r\na\r\nb\r\n`);
+  });
+});
+
+describe('formula neutralisation (OWASP CSV injection)', () => {
+  it.each([
+    ['=SUM(A1:A2)', "'=SUM(A1:A2)"],
+    ['+1+2', "'+1+2"],
+    ['-2+3', "'-2+3"],
+    ['@cmd', "'@cmd"],
+    ['\tindent', "'\tindent"],
+    ['\rreturn', "'\rreturn"],
+    ['-', "'-"],
+    ['- 1', "'- 1"],
+    ['plain', 'plain'],
+    ['a=b', 'a=b'],
+    ['', ''],
+  ])('prefixes %j with a quote', (text, expected) => {
+    expect(neutralise(text)).toBe(expected);
+  });
+
+  it.each(['-12.5', '-0', '-1e-7', '-69.428300', '-3E+10'])('leaves %s, a number as JSON writes it, a number', (text) => {
+    expect(neutralise(text)).toBe(text);
+  });
+
+  it('neutralises plain text columns and non-text values, then quotes as RFC 4180 asks', () => {
+    const status = (value: string) => row({ ...seedEvents.connectivity, connection: { ...seedEvents.connectivity.connection, status: value } }).split(',').slice(7).join(',');
+    expect(status('=1+1')).toBe("'=1+1");
+    expect(status('@SUM(1,2)')).toBe(`"'@SUM(1,2)"`);
+    expect(status('\rx')).toBe(`"'\rx"`);
+    const withValue = (baseType: string, value: unknown) => ({
+      ...seedEvents.datapoint,
+      metadata: { ...seedEvents.datapoint.metadata, base_type: baseType },
+      datapoint: { ...seedEvents.datapoint.datapoint, value },
+    });
+    expect(byColumn('datapoint', row(withValue('integer', -12))).value).toBe('-12');
+    expect(byColumn('datapoint', row(withValue('decimal', -1.5e-7))).value).toBe('-1.5e-7');
+    expect(byColumn('datapoint', row(withValue('integer', '-cmd'))).value).toBe("'-cmd");
+    // Text base types are base64: they can never start with a formula character.
+    expect(byColumn('datapoint', row(withValue('string', '=cmd'))).value).toBe(b64('=cmd'));
+    const location = { ...seedEvents.location, location_event: { ...seedEvents.location.location_event, lat: -44.5, long: '+12', provider: '-x' } };
+    expect(row(location)).toContain(",-44.5,'+12,1234abcd,ledevb,'-x,");
   });
 });
