@@ -4,12 +4,12 @@ import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../infra/local-cloud/local-cloud';
-import { createPipelineApp } from '../../infra/pipeline-app';
+import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../../infra/local-cloud/local-cloud';
+import { createPipelineApp } from '../../../infra/pipeline-app';
 
 jest.setTimeout(120_000);
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..', '..');
 let dataDir: string;
 
 beforeAll(async () => {

@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
-import { LocalIssuer } from '../../infra/local-cloud/services/apigateway/local-issuer';
-import { createProbeApp, PROBE_RETRY_ATTEMPTS } from '../fixtures/probe-app';
-import { eventually, startTestCloud } from './local-cloud-helpers';
+import type { LocalCloud } from '../../../infra/local-cloud/local-cloud';
+import { LocalIssuer } from '../../../infra/local-cloud/services/apigateway/local-issuer';
+import { createProbeApp, PROBE_RETRY_ATTEMPTS } from '../../fixtures/probe-app';
+import { eventually, startTestCloud } from '../local-cloud-helpers';
 
 jest.setTimeout(120_000);
 

@@ -10,8 +10,8 @@ import {
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocalCloud, type LocalCloud } from '../../infra/local-cloud/local-cloud';
-import { startTestCloud } from './local-cloud-helpers';
+import { startLocalCloud, type LocalCloud } from '../../../infra/local-cloud/local-cloud';
+import { startTestCloud } from '../local-cloud-helpers';
 
 jest.setTimeout(120_000);
 
@@ -130,7 +130,7 @@ describe('local S3 with keys issued by the local IAM', () => {
 
   it('keeps issued keys working across a restart of the local cloud', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'local-cloud-iam-restart-'));
-    const start = () => startLocalCloud({ rootDir: path.resolve(__dirname, '..', '..'), dataDir, edgePort: 0, apiPort: 0, log: () => undefined, functionLog: () => undefined });
+    const start = () => startLocalCloud({ rootDir: path.resolve(__dirname, '..', '..', '..'), dataDir, edgePort: 0, apiPort: 0, log: () => undefined, functionLog: () => undefined });
     let local = await start();
     try {
       const localBucket = local.outputs.ExportBucketName!;
