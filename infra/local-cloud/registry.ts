@@ -4,6 +4,7 @@ import type { DeployContext } from './cloudformation/deploy';
 import type { DeployedStack } from './cloudformation/template';
 import { startApiGateway } from './services/apigateway/service';
 import { startDynamoDb } from './services/dynamodb/service';
+import { eventsService } from './services/events/service';
 import { iamService } from './services/iam/service';
 import { LocalIam } from './services/iam/models';
 import { startKinesis } from './services/kinesis/service';
@@ -11,6 +12,8 @@ import { lambdaService } from './services/lambda/service';
 import { startS3 } from './services/s3/service';
 import { LocalSecretsManager } from './services/secretsmanager/models';
 import { secretsManagerService } from './services/secretsmanager/service';
+import { LocalSqs } from './services/sqs/models';
+import { sqsService } from './services/sqs/service';
 import { stsService } from './services/sts/service';
 
 /**
@@ -69,8 +72,10 @@ export interface ServiceOptions {
   ttlSweepIntervalMs?: number;
   /** Stream poll interval on an idle shard (default 200 ms). */
   pollIntervalMs?: number;
-  /** Base delay of event source mapping retries (default 100 ms, doubling). */
+  /** Base delay of event source mapping retries and of asynchronous invocation retries (default 100 ms, doubling). */
   retryBaseDelayMs?: number;
+  /** Tests: every rate schedule (EventBridge rules and Scheduler) fires at this interval instead of its own. */
+  scheduleIntervalMs?: number;
   /** Execution environments per function (default 4). */
   maxConcurrency?: number;
   functionLog?: (functionLogicalId: string, line: string) => void;
@@ -111,7 +116,9 @@ export async function startServices(registry: ServiceRegistry, env: ServiceEnvir
   const s3 = registry.add(await startS3(env, iam.store));
   const dynamodb = registry.add(await startDynamoDb(env, { sweepIntervalMs: options.ttlSweepIntervalMs }));
   const kinesis = registry.add(await startKinesis(env));
-  const lambda = registry.add(lambdaService(env, { streamEndpoint: kinesis.emulatorUrl, ...options }));
+  const sqs = registry.add(sqsService(new LocalSqs(path.join(env.stateDir, 'sqs.json'), env.region, env.accountId)));
+  const lambda = registry.add(lambdaService(env, { streamEndpoint: kinesis.emulatorUrl, queues: sqs.queues, ...options }));
+  const events = registry.add(eventsService(env, { functions: lambda, scheduleIntervalMs: options.scheduleIntervalMs, retryBaseDelayMs: options.retryBaseDelayMs }));
   const apiGateway = registry.add(await startApiGateway(env, { port: options.apiPort, functions: lambda }));
-  return { iam: iam.store, secretsManager: secretsManager.secrets, s3: s3.gateway, dynamodb, lambda, apiGateway };
+  return { iam: iam.store, secretsManager: secretsManager.secrets, s3: s3.gateway, dynamodb, lambda, events, apiGateway };
 }

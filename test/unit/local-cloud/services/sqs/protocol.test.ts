@@ -118,10 +118,11 @@ describe('SQS JSON protocol, with the AWS SDK v3 client at the edge', () => {
     expect(second.Successful?.map((e) => e.MessageId)).toEqual(first.Successful?.map((e) => e.MessageId));
     await client.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ window: 'W2', partition: 0 }), MessageGroupId: 'p0', MessageDeduplicationId: 'W2-0' }));
 
-    const received = (await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, AttributeNames: ['MessageGroupId'] }))).Messages!;
+    const received = (await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['MessageGroupId'] }))).Messages!;
     expect(received.map((m) => m.Body)).toEqual([
       '{"window":"W1","partition":0}', '{"window":"W2","partition":0}', '{"window":"W1","partition":1}', '{"window":"W1","partition":2}',
     ]);
+    expect(received.map((m) => m.Attributes?.MessageGroupId)).toEqual(['p0', 'p0', 'p1', 'p2']);
     const deleted = await client.send(new DeleteMessageBatchCommand({
       QueueUrl, Entries: [...received.map((m, i) => ({ Id: `m${i}`, ReceiptHandle: m.ReceiptHandle! })), { Id: 'stale', ReceiptHandle: 'bogus' }],
     }));
