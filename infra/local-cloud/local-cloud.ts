@@ -55,6 +55,8 @@ export interface LocalCloud {
   build: BuildSummary;
   /** Runs the DynamoDB TTL sweep now; resolves to the number of items deleted. */
   sweepExpiredItems(nowSeconds?: number): Promise<number>;
+  /** Fires every EventBridge schedule now; resolves when the invocations (with their retries) are done. */
+  runSchedules(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -100,7 +102,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const { template, stackName, assemblyDir, build } = await synthesize(rootDir, dataDir, options);
     log(`${build.synthesized ? 'CDK app synthesized' : 'CDK app unchanged: cdk.out reused'}; Lambda bundles: ${build.bundlesBuilt} built by esbuild, ${build.bundlesReused} reused`);
     // The HTTP API's URL is part of the template (ApiEndpoint): it was bound before.
-    const stack = new DeployedStack(template, { stackName, region, accountId: LOCAL_ACCOUNT_ID, apiEndpoint: services.apiGateway.url });
+    const stack = new DeployedStack(template, { stackName, region, accountId: LOCAL_ACCOUNT_ID, apiEndpoint: services.apiGateway.url, edgeUrl: edge.url });
     await registry.deploy(stack, { client: { region, endpoint: edge.url, credentials: LOCAL_CREDENTIALS }, assemblyDir, log });
 
     const stackOutputs: Record<string, string> = {};
@@ -124,6 +126,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       intercept: edge.intercept,
       build,
       sweepExpiredItems: (now) => services.dynamodb.sweep(now),
+      runSchedules: () => services.events.runSchedules(),
       stop,
     };
   } catch (error) {
