@@ -74,7 +74,7 @@ export interface ServiceOptions {
   pollIntervalMs?: number;
   /** Base delay of event source mapping retries and of asynchronous invocation retries (default 100 ms, doubling). */
   retryBaseDelayMs?: number;
-  /** Tests: every rate schedule (EventBridge rules and Scheduler) fires at this interval instead of its own. */
+  /** Tests: every recurring EventBridge schedule (rate and cron, rules and Scheduler) fires at this interval instead of its own. */
   scheduleIntervalMs?: number;
   /** Execution environments per function (default 4). */
   maxConcurrency?: number;

@@ -7,7 +7,7 @@ export interface RunnerDependencies {
   /** Invokes a function of the stack; undefined when there is none of that ARN. */
   invoke(functionArn: string, event: unknown): Promise<InvocationResult> | undefined;
   log: (line: string) => void;
-  /** Tests: every rate schedule fires at this interval instead of its own. */
+  /** Tests: every recurring schedule (rate and cron; a one-time `at` keeps its time) fires at this interval instead. */
   intervalMs?: number;
   /** Delay before the first retry of a failed invocation (doubling after). */
   retryBaseDelayMs?: number;
@@ -53,7 +53,7 @@ export class ScheduleRunner {
 
   /** The next time a schedule fires after `after`, within its start and end dates. */
   nextFire(schedule: Schedule, after: number): number | undefined {
-    if (this.deps.intervalMs !== undefined && schedule.expression.kind === 'rate') return after + this.deps.intervalMs;
+    if (this.deps.intervalMs !== undefined && schedule.expression.kind !== 'at') return after + this.deps.intervalMs;
     const from = schedule.startMs !== undefined ? Math.max(after, schedule.startMs - 1) : after;
     const next = nextFireTime(schedule.expression, from);
     return next !== undefined && (schedule.endMs === undefined || next <= schedule.endMs) ? next : undefined;

@@ -12,7 +12,7 @@ export interface EventsService extends LocalService {
 export interface EventsOptions {
   /** The stack's functions, by ARN. */
   functions: { functionByArn(arn: string): LambdaFunctionRuntime | undefined };
-  /** Tests: every rate schedule fires at this interval instead of its own. */
+  /** Tests: every recurring schedule (rate and cron) fires at this interval instead of its own. */
   scheduleIntervalMs?: number;
   /** Delay before the first retry of a failed invocation (default 100 ms, doubling). */
   retryBaseDelayMs?: number;
