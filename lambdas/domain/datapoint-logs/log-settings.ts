@@ -1,4 +1,5 @@
-import { BadRequestError } from '../../shared/http';
+import { BadRequestError, PayloadTooLargeError } from '../../shared/http';
+import { isDynamoNumber } from './storable';
 
 /** One of the three log levels: a level is active when its retention (days) is above 0. */
 export interface LevelConfig {
@@ -46,26 +47,44 @@ const bad = (message: string) => new BadRequestError(message, 'BadBody');
 export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (value !== null && typeof value === 'object') return 'an object';
-  const text = JSON.stringify(value) ?? String(value);
+  // Cut before quoting: a 5 MB string is never copied whole into a message.
+  const text = typeof value === 'string' && value.length > 64 ? JSON.stringify(value.slice(0, 64)) : (JSON.stringify(value) ?? String(value));
   return text.length > 64 ? `${text.slice(0, 61)}...` : text;
+}
+
+/** Field names a client gave, for an error message: the first three, each cut short, and how many more. */
+export function describeFields(keys: readonly string[]): string {
+  const shown = keys.slice(0, 3).map(describeValue).join(', ');
+  return keys.length > 3 ? `${shown} and ${keys.length - 3} more` : shown;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+const NUMBER_RANGE_NOTE = '(DynamoDB stores no magnitude between 0 and 1E-130)';
+
 function number(value: unknown, field: string, max: number, integer: boolean): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > max || (integer && !Number.isInteger(n))) {
     throw bad(`${field} must be ${integer ? 'an integer' : 'a number'} from 0 to ${max}, got ${describeValue(value)}`);
   }
+  if (!isDynamoNumber(n)) throw bad(`${field} must be 0 or at least 1E-130 ${NUMBER_RANGE_NOTE}, got ${describeValue(value)}`);
   return n;
+}
+
+/** The fields of a GET reply entry, taken (and ignored) beside a setting so that what GET answers can be PUT back. */
+const REPLY_ENTRY_FIELDS = ['id', 'local', 'utc', 'deviceId', 'deviceName', 'blockName', 'blockIndex', 'datapointName', 'deviceState', 'deviceHealth'];
+
+/** A 400 naming the fields of `body` that are neither `allowed` nor a reply entry's (when those are taken). */
+function refuseUnknownFields(body: Record<string, unknown>, where: string, allowed: readonly string[], withReplyFields: boolean): void {
+  const unknown = Object.keys(body).filter((k) => !allowed.includes(k) && !(withReplyFields && REPLY_ENTRY_FIELDS.includes(k)));
+  if (unknown.length) throw bad(`${where}unknown field ${describeFields(unknown)} (expected ${allowed.join(', ')})`);
 }
 
 function parseLevelFields(body: unknown, where: string): Partial<LevelConfig> {
   if (!isRecord(body)) throw bad(`${where} must be an object like {"interval": 60, "retention": 7, "logMultiple": null}`);
-  const unknown = Object.keys(body).filter((k) => !['interval', 'retention', 'logMultiple'].includes(k));
-  if (unknown.length) throw bad(`${where}: unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')} (expected interval, retention, logMultiple)`);
+  refuseUnknownFields(body, `${where}: `, ['interval', 'retention', 'logMultiple'], false);
   const patch: Partial<LevelConfig> = {};
   if (body.interval !== undefined) patch.interval = number(body.interval, `${where}.interval (seconds)`, MAX_INTERVAL_SECONDS, true);
   if (body.retention !== undefined) patch.retention = number(body.retention, `${where}.retention (days)`, MAX_RETENTION_DAYS, false);
@@ -83,8 +102,9 @@ export function parseMinDeltaValue(value: unknown): MinDeltaValue {
   }
   try {
     return number(value, 'minDeltaValue', Number.MAX_SAFE_INTEGER, false);
-  } catch {
-    throw bad(`minDeltaValue must be "any", "always" or a number ≥ 0, got ${describeValue(value)}`);
+  } catch (error) {
+    const tiny = error instanceof BadRequestError && error.message.includes(NUMBER_RANGE_NOTE);
+    throw bad(`minDeltaValue must be "any", "always" or a number ≥ 0${tiny ? ` that is 0 or at least 1E-130 ${NUMBER_RANGE_NOTE}` : ''}, got ${describeValue(value)}`);
   }
 }
 
@@ -92,9 +112,20 @@ export function parseMinDeltaTime(value: unknown): number {
   return number(value, 'minDeltaTime (seconds)', MAX_MIN_DELTA_TIME_SECONDS, false);
 }
 
+/**
+ * The largest request body the configuration routes read: their documents are a few hundred bytes;
+ * anything much larger is a mistake and is refused before it is parsed.
+ */
+export const MAX_BODY_BYTES = 64 * 1024;
+
 /** A JSON request body, or a 400 saying why it is not one. */
 export function parseJsonBody(body: string | undefined, isBase64Encoded = false): unknown {
   if (body === undefined || body.trim() === '') throw bad('the request needs a JSON body');
+  // Base64 holds 3 bytes in 4 characters; the check comes before decoding or parsing anything.
+  const bytes = isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);
+  if (bytes > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`the body is larger than the ${MAX_BODY_BYTES} bytes a logs configuration may have`, 'BodyTooLarge');
+  }
   const text = isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
   try {
     return JSON.parse(text) as unknown;
@@ -109,23 +140,34 @@ export function parseSettingBody(setting: 'level' | 'minDeltaValue' | 'minDeltaT
     case 'level':
       return { levels: { [level!]: parseLevelFields(body, `level${level}`) } };
     case 'minDeltaValue':
-      return { minDeltaValue: parseMinDeltaValue(isRecord(body) && 'minDeltaValue' in body ? body.minDeltaValue : body) };
+      return { minDeltaValue: parseMinDeltaValue(wrapped(body, 'minDeltaValue')) };
     case 'minDeltaTime':
-      return { minDeltaTime: parseMinDeltaTime(isRecord(body) && 'minDeltaTime' in body ? body.minDeltaTime : body) };
+      return { minDeltaTime: parseMinDeltaTime(wrapped(body, 'minDeltaTime')) };
   }
 }
 
+/** The bare value, or the value of `{"<setting>": value}` (beside it only a GET reply entry's fields). */
+function wrapped(body: unknown, setting: 'minDeltaValue' | 'minDeltaTime'): unknown {
+  if (!isRecord(body) || !(setting in body)) return body;
+  refuseUnknownFields(body, '', [setting], true);
+  return body[setting];
+}
+
+const ROOT_FIELDS = ['level1', 'level2', 'level3', 'minDeltaTime', 'minDeltaValue'];
+
 /** The body of a PUT `…/logs`: the `root` shape of a GET reply (or the object inside `root`), any part of it. */
 export function parseRootBody(body: unknown): ConfigPatch {
-  const root = isRecord(body) && isRecord(body.root) ? body.root : body;
+  const isWrapped = isRecord(body) && isRecord(body.root);
+  if (isWrapped) refuseUnknownFields(body, '', ['root'], true);
+  const root = isWrapped ? body.root : body;
   if (!isRecord(root)) throw bad('the body must be the "root" object: {"level1": {...}, "level2": {...}, "level3": {...}, "minDeltaTime": 0, "minDeltaValue": "any"}');
+  refuseUnknownFields(root, isWrapped ? 'root: ' : '', ROOT_FIELDS, false);
   const patch: ConfigPatch = {};
   for (const [key, value] of Object.entries(root)) {
     const level = /^level([123])$/.exec(key)?.[1];
     if (level) (patch.levels ??= {})[Number(level) as LevelNumber] = parseLevelFields(value, key);
     else if (key === 'minDeltaTime') patch.minDeltaTime = parseMinDeltaTime(value);
     else if (key === 'minDeltaValue') patch.minDeltaValue = parseMinDeltaValue(value);
-    else throw bad(`unknown field ${JSON.stringify(key)} (expected level1, level2, level3, minDeltaTime, minDeltaValue)`);
   }
   if (Object.keys(patch).length === 0) throw bad('the body sets nothing');
   return patch;

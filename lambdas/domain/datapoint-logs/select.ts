@@ -1,6 +1,7 @@
 import { BadRequestError } from '../../shared/http';
 import { matches, type DatapointAddress, type Selector } from '../iap/address';
 import { datapointKeyFits } from './keys';
+import { describeValue } from './log-settings';
 import type { DatapointRegistry } from './ports';
 import type { DatapointRecord, DatapointRef, DatapointScope, DeviceRecord } from './records';
 
@@ -22,7 +23,7 @@ function literalIndex(selector: Selector<'block_index'>): number | undefined {
   const value = literal(selector);
   if (value === undefined) return undefined;
   // Canonical numbers only: `01` would find index 1 by key but not match it as text.
-  if (!/^(0|[1-9]\d{0,8})$/.test(value)) throw new BadRequestError(`block_index must be a number without leading zeros, * or *+…, got ${JSON.stringify(value)}`, 'BadPath');
+  if (!/^(0|[1-9]\d{0,8})$/.test(value)) throw new BadRequestError(`block_index must be a number without leading zeros, * or *+…, got ${describeValue(value)}`, 'BadPath');
   return Number(value);
 }
 

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
-  parseJsonBody, parseRootBody, parseSettingBody, resetPatch, rootReply, minDeltaValueReply, type ConfigPatch, type LevelNumber,
+  describeValue, parseJsonBody, parseRootBody, parseSettingBody, resetPatch, rootReply, minDeltaValueReply, type ConfigPatch, type LevelNumber,
 } from '../../domain/datapoint-logs/log-settings';
 import type { DatapointRegistry } from '../../domain/datapoint-logs/ports';
 import type { DatapointRecord } from '../../domain/datapoint-logs/records';
@@ -20,7 +20,7 @@ function settingOf(text: string | undefined): Setting {
   try {
     return { kind: 'level', level: parseLevel(text) };
   } catch {
-    throw new NotFoundError(`no logs setting ${JSON.stringify(text)}: use 1, 2, 3, minDeltaValue or minDeltaTime`, 'NoSuchSetting');
+    throw new NotFoundError(`no logs setting ${describeValue(text)}: use 1, 2, 3, minDeltaValue or minDeltaTime`, 'NoSuchSetting');
   }
 }
 

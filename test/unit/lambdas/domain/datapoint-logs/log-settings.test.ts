@@ -2,6 +2,7 @@ import {
   applyPatch,
   DEFAULT_CONFIG,
   DEFAULT_LEVEL,
+  MAX_BODY_BYTES,
   MAX_INTERVAL_SECONDS,
   MAX_MIN_DELTA_TIME_SECONDS,
   MAX_RETENTION_DAYS,
@@ -13,7 +14,7 @@ import {
   rootReply,
   type LogConfig,
 } from '../../../../../lambdas/domain/datapoint-logs/log-settings';
-import { BadRequestError } from '../../../../../lambdas/shared/http';
+import { BadRequestError, PayloadTooLargeError } from '../../../../../lambdas/shared/http';
 
 /** The BadRequestError `f` throws (failing the test when it throws none, or something else). */
 function badBody(f: () => unknown): BadRequestError {
@@ -353,5 +354,89 @@ describe('error messages about client values', () => {
 
   it('cuts long values short in messages', () => {
     expect(() => parseSettingBody('minDeltaTime', 'x'.repeat(10_000))).toThrow(/got "x{60}\.\.\.$/);
+  });
+});
+
+// Regression tests: numbers DynamoDB cannot store (a non-zero magnitude below 1E-130) passed the
+// checks and DynamoDB refused the update: the client got a 500 for its own mistake.
+describe('numbers DynamoDB cannot store', () => {
+  it.each<[string, () => unknown, RegExp]>([
+    ['a level\'s retention', () => parseSettingBody('level', { retention: 1e-131 }, 2), /level2\.retention/],
+    ['a level\'s retention as text', () => parseSettingBody('level', { retention: '1e-131' }, 1), /level1\.retention/],
+    ['a negative tiny retention', () => parseSettingBody('level', { retention: -1e-131 }, 1), /level1\.retention/],
+    ['the root\'s level retention', () => parseRootBody({ level3: { retention: 5e-324 } }), /level3\.retention/],
+    ['the root\'s minDeltaTime', () => parseRootBody({ root: { minDeltaTime: 1e-200 } }), /minDeltaTime/],
+    ['the root\'s minDeltaValue', () => parseRootBody({ minDeltaValue: 1e-131 }), /minDeltaValue/],
+    ['minDeltaValue', () => parseSettingBody('minDeltaValue', 1e-131), /minDeltaValue/],
+    ['minDeltaValue wrapped', () => parseSettingBody('minDeltaValue', { minDeltaValue: 5e-324 }), /minDeltaValue/],
+    ['minDeltaTime', () => parseSettingBody('minDeltaTime', 1e-131), /minDeltaTime/],
+    ['minDeltaTime wrapped', () => parseSettingBody('minDeltaTime', { minDeltaTime: '1e-131' }), /minDeltaTime/],
+  ])('refuses a tiny number in %s with 400 naming the field', (_what, parse, field) => {
+    expect(badBody(parse).message).toMatch(field);
+  });
+
+  it('still takes 0, -0 and the smallest magnitude DynamoDB stores', () => {
+    expect(parseSettingBody('level', { retention: 1e-130 }, 1)).toEqual({ levels: { 1: { retention: 1e-130 } } });
+    expect(parseSettingBody('minDeltaTime', -0)).toEqual({ minDeltaTime: -0 });
+    expect(parseSettingBody('minDeltaValue', 0)).toEqual({ minDeltaValue: 0 });
+  });
+});
+
+// Regression tests: `{"minDeltaValue": 1, "pad": …}` was taken (the rest ignored), and the message
+// about an unknown field repeated the field's name whole (a 5 MB name gave a 5 MB reply).
+describe('unknown fields', () => {
+  it.each<[string, () => unknown, RegExp]>([
+    ['minDeltaValue wrapped with another field', () => parseSettingBody('minDeltaValue', { minDeltaValue: 1, pad: 'x' }), /"pad"/],
+    ['minDeltaTime wrapped with another field', () => parseSettingBody('minDeltaTime', { minDeltaTime: 1, pad: 1 }), /"pad"/],
+    ['root wrapped with another field', () => parseRootBody({ root: { minDeltaTime: 1 }, pad: 1 }), /"pad"/],
+    ['a level with another field', () => parseSettingBody('level', { interval: 1, pad: 1 }, 1), /"pad"/],
+  ])('refuses %s, naming it', (_what, parse, message) => {
+    expect(badBody(parse).message).toMatch(message);
+  });
+
+  it('takes the fields of a GET reply entry beside the setting (PUT of what GET answers)', () => {
+    const entry = { id: 7, local: '2019-01-12 02:27:46.045 Europe/Kirov', utc: '2019-01-11 23:27:46.045 UTC', deviceId: 'D1', deviceName: 'D1', blockName: 'device', blockIndex: '0', datapointName: 'x', deviceState: 'provisioned', deviceHealth: 'normal' };
+    expect(parseSettingBody('minDeltaValue', { ...entry, minDeltaValue: 'ANY' })).toEqual({ minDeltaValue: 'any' });
+    expect(parseSettingBody('minDeltaTime', { ...entry, minDeltaTime: 5 })).toEqual({ minDeltaTime: 5 });
+    expect(parseRootBody({ ...entry, root: { minDeltaTime: 5 } })).toEqual({ minDeltaTime: 5 });
+  });
+
+  it('quotes a huge field name or value in a few hundred characters at most', () => {
+    const huge = 'k'.repeat(5_000_000);
+    for (const parse of [
+      () => parseSettingBody('level', { [huge]: 1 }, 1),
+      () => parseSettingBody('minDeltaValue', { minDeltaValue: 1, [huge]: 1 }),
+      () => parseSettingBody('minDeltaTime', { [huge]: 1, minDeltaTime: 1 }),
+      () => parseRootBody({ [huge]: 1 }),
+      () => parseRootBody({ root: { [huge]: 1 } }),
+      () => parseRootBody({ root: {}, [huge]: 1 }),
+      () => parseSettingBody('minDeltaValue', huge),
+      () => parseSettingBody('level', { retention: huge }, 1),
+    ]) {
+      expect(badBody(parse).message.length).toBeLessThan(400);
+    }
+    const many = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`field${i}`, i]));
+    expect(badBody(() => parseRootBody(many)).message.length).toBeLessThan(400);
+    expect(badBody(() => parseSettingBody('level', { interval: 1, ...many }, 1)).message.length).toBeLessThan(400);
+  });
+});
+
+describe('parseJsonBody: size', () => {
+  // Regression test: a 9 MB body was read whole; these configuration documents are a few hundred bytes.
+  it(`refuses a body over ${MAX_BODY_BYTES} bytes with 413 BodyTooLarge, plain or base64`, () => {
+    const big = JSON.stringify({ minDeltaValue: 1, pad: 'x'.repeat(MAX_BODY_BYTES) });
+    for (const [body, base64] of [[big, false], [Buffer.from(big).toString('base64'), true]] as const) {
+      let error: unknown;
+      try {
+        parseJsonBody(body, base64);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(PayloadTooLargeError);
+      expect(error).toMatchObject({ statusCode: 413, code: 'BodyTooLarge' });
+    }
+    const justFits = JSON.stringify({ pad: 'x'.repeat(MAX_BODY_BYTES - 20) });
+    expect(Buffer.byteLength(justFits)).toBeLessThanOrEqual(MAX_BODY_BYTES);
+    expect(parseJsonBody(justFits)).toEqual({ pad: expect.any(String) });
   });
 });
