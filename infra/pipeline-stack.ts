@@ -2,17 +2,12 @@ import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cd
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Construct } from 'constructs';
 import { DatapointLogTable } from './constructs/datapoint-log-table';
+import { DeviceEventExport } from './constructs/device-event-export';
 import { DeviceEventStream } from './constructs/device-event-stream';
 import { ExportBucket } from './constructs/export-bucket';
 import { ExportCredentials } from './constructs/export-credentials';
 import { PipelineFunction, lambdaEntry } from './constructs/pipeline-function';
 import { PipelineHttpApi } from './constructs/pipeline-http-api';
-import { integerContext } from './context';
-
-/** Records per exporter invocation: the most Lambda hands over from a Kinesis shard. */
-export const EXPORT_BATCH_SIZE = 10_000;
-/** How long the exporter gathers records before writing (context `exportBatchingWindowSeconds`, 0–300). */
-export const DEFAULT_EXPORT_BATCHING_WINDOW_SECONDS = 60;
 
 /**
  * The device event pipeline: the event stream, the export bucket, the datapoint log table
@@ -22,6 +17,7 @@ export const DEFAULT_EXPORT_BATCHING_WINDOW_SECONDS = 60;
 export class DevicePipelineStack extends Stack {
   readonly eventStream: DeviceEventStream;
   readonly exportBucket: ExportBucket;
+  readonly export: DeviceEventExport;
   readonly datapointLogs: DatapointLogTable;
   readonly api: PipelineHttpApi;
   readonly exportCredentials: ExportCredentials;
@@ -45,19 +41,7 @@ export class DevicePipelineStack extends Stack {
       reason: 'GET /health is a liveness probe for load balancers and monitors: it answers without a token and returns no data.',
     });
 
-    const exporter = new PipelineFunction(this, 'ExporterFunction', {
-      entry: lambdaEntry('exporter'),
-      description: 'Device events from the stream to per-OEM, per-type CSV files on S3',
-      service: 'exporter',
-      timeout: Duration.minutes(5),
-      memorySize: 1024,
-    });
-    this.exportBucket.bindExporter(exporter);
-    this.eventStream.addConsumer(exporter, {
-      batchSize: EXPORT_BATCH_SIZE,
-      maxBatchingWindow: Duration.seconds(integerContext(this, 'exportBatchingWindowSeconds', DEFAULT_EXPORT_BATCHING_WINDOW_SECONDS, 0, 300)),
-      onFailure: this.exportBucket.bucket,
-    });
+    this.export = new DeviceEventExport(this, 'ExportStages', { stream: this.eventStream, bucket: this.exportBucket.bucket });
 
     const datapointLogger = new PipelineFunction(this, 'DatapointLoggerFunction', {
       entry: lambdaEntry('datapoint-logger'),

@@ -25,6 +25,8 @@ export interface DeviceEventStreamConsumerOptions {
   readonly batchSize?: number;
   /** @default - none: a batch is handed over as soon as records arrive */
   readonly maxBatchingWindow?: Duration;
+  /** Concurrent batches per shard (records of one partition key stay in order). @default 1 */
+  readonly parallelizationFactor?: number;
   /** @default 3 */
   readonly retryAttempts?: number;
   /** @default Duration.days(1), the stream's retention */
@@ -36,17 +38,18 @@ export interface DeviceEventStreamConsumerOptions {
 /**
  * The Kinesis stream of device events (Ayla DSS JSON, one event per record).
  * Producers use the device `dsn` as partition key, so the events of one device stay in
- * order on one shard. Provisioned mode because the local emulator needs a shard count;
- * encrypted with the AWS-managed key `alias/aws/kinesis`.
+ * order on one shard. Provisioned with a shard count by default, or on demand (context
+ * `eventStreamCapacity`; the local cloud gives an on-demand stream four shards); encrypted with the
+ * AWS-managed key `alias/aws/kinesis`.
  */
 export class DeviceEventStream extends Construct {
   readonly stream: Stream;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
+    const capacity = capacityFromContext(this);
     this.stream = new Stream(this, 'Stream', {
-      streamMode: StreamMode.PROVISIONED,
-      shardCount: shardCountFromContext(this),
+      ...(capacity === 'on-demand' ? { streamMode: StreamMode.ON_DEMAND } : { streamMode: StreamMode.PROVISIONED, shardCount: capacity }),
       retentionPeriod: Duration.hours(24),
       encryption: StreamEncryption.MANAGED,
       // Records live 24 h and are consumed into S3 / DynamoDB: a stream orphaned by a stack
@@ -67,6 +70,7 @@ export class DeviceEventStream extends Construct {
       startingPosition: StartingPosition.TRIM_HORIZON,
       batchSize: options.batchSize ?? 100,
       maxBatchingWindow: options.maxBatchingWindow,
+      parallelizationFactor: options.parallelizationFactor,
       bisectBatchOnError: true,
       retryAttempts: options.retryAttempts ?? 3,
       maxRecordAge: options.maxRecordAge ?? Duration.days(1),
@@ -115,6 +119,19 @@ class FailedBatchBucket implements IEventSourceDlq {
   }
 }
 
-function shardCountFromContext(scope: Construct): number {
+/**
+ * The stream's capacity: context `eventStreamCapacity` is `on-demand` or a shard count (1–500; the older
+ * `eventStreamShardCount` is read when it is unset). A shard takes 1,000 records/s or 1 MB/s of writes.
+ */
+export function capacityFromContext(scope: Construct): number | 'on-demand' {
+  const raw: unknown = scope.node.tryGetContext('eventStreamCapacity');
+  if (raw === 'on-demand') return 'on-demand';
+  if (raw !== undefined && raw !== '') {
+    const value = typeof raw === 'string' ? Number(raw) : raw;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 500) {
+      throw new Error(`Context eventStreamCapacity must be "on-demand" or a shard count from 1 to 500, got ${JSON.stringify(raw)}`);
+    }
+    return value;
+  }
   return integerContext(scope, 'eventStreamShardCount', DEFAULT_SHARD_COUNT, 1, 500);
 }

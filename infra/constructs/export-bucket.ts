@@ -1,24 +1,22 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
-import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambdas/shared/config';
-import { acknowledgeWildcardResource } from '../nag';
+import { COMPACTION_PREFIX, STAGING_PREFIX } from '../../lambdas/domain/export/layout';
 
 /** Days an export file is kept (DESIGN §1: twelve months). */
 export const EXPORT_RETENTION_DAYS = 365;
 /** Days a server access log object is kept. */
 export const ACCESS_LOG_RETENTION_DAYS = 90;
 /**
- * Days the exporter's ledger objects are kept: longer than a record can stay in the stream
- * (24 h retention, one-day maximum record age), after which no redelivery can need them.
+ * Days a staged object is kept at most: compaction deletes it within minutes; the rule is the net
+ * for a window whose compaction never finished (its tasks wait in the dead-letter queue).
  */
-export const LEDGER_RETENTION_DAYS = 7;
-/** The exporter's bookkeeping, outside every OEM's prefix (OEM ids cannot start with `_`). */
-export const LEDGER_PREFIX = '_exporter/';
-/** Records that are not valid events, with their reason. */
-export const ERROR_PREFIX = '_errors/';
+export const STAGING_RETENTION_DAYS = 2;
+/** Days compaction manifests, row hashes and markers are kept: longer than any late row can be staged. */
+export const COMPACTION_RETENTION_DAYS = 3;
+/** The single-stage exporter's ledger (before the two-stage export): expires on buckets that still hold it. */
+const OLD_LEDGER_PREFIX = '_exporter/';
+const OLD_LEDGER_RETENTION_DAYS = 7;
 /** Where Lambda writes the record of a batch that still failed after its retries. */
 export const FAILURE_PREFIX = 'aws/lambda/';
 
@@ -67,30 +65,13 @@ export class ExportBucket extends Construct {
           expiration: Duration.days(EXPORT_RETENTION_DAYS),
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
-        { id: 'expire-exporter-ledger', prefix: LEDGER_PREFIX, expiration: Duration.days(LEDGER_RETENTION_DAYS) },
+        { id: 'expire-export-staging', prefix: STAGING_PREFIX, expiration: Duration.days(STAGING_RETENTION_DAYS) },
+        { id: 'expire-export-compaction', prefix: COMPACTION_PREFIX, expiration: Duration.days(COMPACTION_RETENTION_DAYS) },
+        { id: 'expire-exporter-ledger', prefix: OLD_LEDGER_PREFIX, expiration: Duration.days(OLD_LEDGER_RETENTION_DAYS) },
       ],
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'export-bucket/',
       removalPolicy: RemovalPolicy.RETAIN,
     });
-  }
-
-  /**
-   * Lets `fn` write the export: `EXPORT_BUCKET` in its environment, object reads and writes in
-   * the bucket (files under every OEM's prefix, its ledger, the error prefix) and ListBucket, so
-   * that a missing ledger object answers 404 rather than 403. No deletes.
-   */
-  bindExporter(fn: LambdaFunction): void {
-    fn.addEnvironment(ENV.exportBucket, this.bucket.bucketName);
-    const objects = this.bucket.arnForObjects('*');
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [objects] }));
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
-    if (fn.role) {
-      acknowledgeWildcardResource(
-        fn.role,
-        objects,
-        'The exporter writes files under every OEM prefix (OEMs appear with their first event) and its own ledger and error prefixes.',
-      );
-    }
   }
 }

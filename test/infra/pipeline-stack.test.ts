@@ -61,6 +61,14 @@ describe('DevicePipelineStack', () => {
       }
     });
 
+    it('is on demand with context eventStreamCapacity=on-demand, or takes a shard count from it', () => {
+      const onDemand = Template.fromStack(createPipelineApp({ context: { ...SKIP_BUNDLING, eventStreamCapacity: 'on-demand' } }).stack);
+      onDemand.hasResourceProperties('AWS::Kinesis::Stream', { StreamModeDetails: { StreamMode: 'ON_DEMAND' }, ShardCount: Match.absent() });
+      const counted = Template.fromStack(createPipelineApp({ context: { ...SKIP_BUNDLING, eventStreamCapacity: '24' } }).stack);
+      counted.hasResourceProperties('AWS::Kinesis::Stream', { StreamModeDetails: { StreamMode: 'PROVISIONED' }, ShardCount: 24 });
+      expect(() => createPipelineApp({ context: { ...SKIP_BUNDLING, eventStreamCapacity: 'lots' } })).toThrow(/eventStreamCapacity/);
+    });
+
     it('rejects a shard count that is not a positive integer', () => {
       expect(() => createPipelineApp({ context: { ...SKIP_BUNDLING, eventStreamShardCount: '0' } })).toThrow(
         /eventStreamShardCount/,
@@ -91,7 +99,10 @@ describe('DevicePipelineStack', () => {
               ExpirationInDays: 365,
               AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
             }),
-            // The exporter's ledger is only needed while a record can still be redelivered.
+            // Compaction removes staging within minutes; these rules are the net.
+            expect.objectContaining({ Status: 'Enabled', Prefix: '_staging/', ExpirationInDays: 2 }),
+            expect.objectContaining({ Status: 'Enabled', Prefix: '_compaction/', ExpirationInDays: 3 }),
+            // The single-stage exporter's ledger, on buckets that still hold one.
             expect.objectContaining({ Status: 'Enabled', Prefix: '_exporter/', ExpirationInDays: 7 }),
           ],
         },
@@ -287,7 +298,7 @@ describe('DevicePipelineStack', () => {
   describe('Lambda functions', () => {
     it('all run Node.js 24 on arm64 with a one-month log group, Powertools settings and source maps', () => {
       const functions = template.findResources('AWS::Lambda::Function');
-      expect(Object.keys(functions)).toHaveLength(7);
+      expect(Object.keys(functions)).toHaveLength(9);
       for (const fn of Object.values(functions) as Resource[]) {
         expect(fn.Properties).toMatchObject({
           Runtime: 'nodejs24.x',
@@ -354,55 +365,6 @@ describe('DevicePipelineStack', () => {
       expect(propsOf(logicalId(stack.exportCredentials.function))).toMatchObject({
         Environment: { Variables: expect.objectContaining({ IAM_PATH: '/DevicePipeline/oem-export/', SECRET_PREFIX: 'DevicePipeline/oem-export/' }) },
       });
-    });
-  });
-
-  describe('exporter', () => {
-    const exporterId = () => logicalId(stack.node.findChild('ExporterFunction'));
-
-    it('consumes the stream in batches of up to 10,000 with bisection, bounded retries and age, item failures and the S3 failure destination', () => {
-      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-        FunctionName: { Ref: exporterId() },
-        EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.eventStream.stream), 'Arn'] },
-        BatchSize: 10_000,
-        MaximumBatchingWindowInSeconds: 60,
-        StartingPosition: 'TRIM_HORIZON',
-        BisectBatchOnFunctionError: true,
-        MaximumRetryAttempts: 3,
-        MaximumRecordAgeInSeconds: 86_400,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack.exportBucket.bucket), 'Arn'] } } },
-      });
-    });
-
-    it('takes the batching window from context exportBatchingWindowSeconds (0–300), also as a CLI string', () => {
-      const { stack: s } = createPipelineApp({ context: { ...SKIP_BUNDLING, exportBatchingWindowSeconds: '5' } });
-      Template.fromStack(s).hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumBatchingWindowInSeconds: 5 });
-      expect(() => createPipelineApp({ context: { ...SKIP_BUNDLING, exportBatchingWindowSeconds: '301' } })).toThrow(/exportBatchingWindowSeconds/);
-    });
-
-    it('alarms when it falls behind the stream', () => {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'IteratorAge',
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: exporterId() } }],
-        ComparisonOperator: 'GreaterThanThreshold',
-      });
-    });
-
-    it('knows its bucket and may only read and write objects there, never delete', () => {
-      expect(propsOf(exporterId())).toMatchObject({
-        Environment: { Variables: expect.objectContaining({ EXPORT_BUCKET: { Ref: logicalId(stack.exportBucket.bucket) } }) },
-        Timeout: 300,
-        MemorySize: 1024,
-      });
-      const [policy] = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('ExporterFunction'));
-      const statements = (policy![1] as Resource).Properties!.PolicyDocument as { Statement: Array<{ Action: string | string[] }> };
-      const actions = new Set(statements.Statement.flatMap((st) => [st.Action].flat()));
-      expect([...actions].sort()).toEqual([
-        'kinesis:DescribeStream', 'kinesis:DescribeStreamConsumer', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords',
-        'kinesis:GetShardIterator', 'kinesis:ListShards', 'kinesis:ListStreams', 'kinesis:SubscribeToShard',
-        'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject',
-      ]);
     });
   });
 

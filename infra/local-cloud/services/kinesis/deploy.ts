@@ -3,6 +3,9 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { alreadyExists, type DeployContext } from '../../cloudformation/deploy';
 import type { DeployedStack } from '../../cloudformation/template';
 
+/** Shards of an on-demand stream locally: kinesalite needs a count; AWS starts an on-demand stream at four. */
+export const ON_DEMAND_SHARDS = 4;
+
 /** `AWS::Kinesis::Stream`: shards and server-side encryption; waits until each stream is ACTIVE. */
 export async function deployStreams(stack: DeployedStack, context: DeployContext): Promise<void> {
   // HTTP/1.1, as every Kinesis client of the local cloud: the SDK's HTTP/2 default fails against kinesalite.
@@ -10,8 +13,11 @@ export async function deployStreams(stack: DeployedStack, context: DeployContext
   try {
     for (const [id, resource] of stack.resourcesOfType('AWS::Kinesis::Stream')) {
       const name = stack.ref(id);
-      const props = stack.resolve(resource.Properties ?? {}) as { ShardCount?: number; StreamEncryption?: { EncryptionType: 'KMS'; KeyId: string } };
-      await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: props.ShardCount ?? 1 })).catch((e: unknown) => {
+      const props = stack.resolve(resource.Properties ?? {}) as {
+        ShardCount?: number; StreamModeDetails?: { StreamMode?: string }; StreamEncryption?: { EncryptionType: 'KMS'; KeyId: string };
+      };
+      const shards = props.StreamModeDetails?.StreamMode === 'ON_DEMAND' ? ON_DEMAND_SHARDS : props.ShardCount ?? 1;
+      await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards })).catch((e: unknown) => {
         if (!alreadyExists(e)) throw e;
       });
       for (let i = 0; ; i++) {
