@@ -53,6 +53,21 @@ describe('S3 request → IAM action', () => {
     const del = '<Delete><Object><Key>oem-a/1</Key></Object><Object><Key>oem-b/&amp;2</Key></Object></Delete>';
     expect(actions(req('POST', '/b?delete', {}, del))).toEqual([['s3:DeleteObject', 'arn:aws:s3:::b/oem-a/1'], ['s3:DeleteObject', 'arn:aws:s3:::b/oem-b/&2']]);
   });
+
+  it('evaluates the key exactly as the gateway stores it: dot segments, double and encoded slashes stay in the key', () => {
+    expect(actions(req('GET', '/b/oem-a/../oem-b/x.csv'))).toEqual([['s3:GetObject', 'arn:aws:s3:::b/oem-a/../oem-b/x.csv']]);
+    expect(actions(req('GET', '/b/oem-a/..%2Foem-b%2Fx.csv'))).toEqual([['s3:GetObject', 'arn:aws:s3:::b/oem-a/../oem-b/x.csv']]);
+    expect(actions(req('GET', '/b/oem-a//x/'))).toEqual([['s3:GetObject', 'arn:aws:s3:::b/oem-a//x/']]);
+    expect(actions(req('PUT', '/b/dst', { 'x-amz-copy-source': '/b/oem-a%2F..%2Foem-b%2Fx%3Fy?versionId=1' }))).toEqual([
+      ['s3:PutObject', 'arn:aws:s3:::b/dst'], ['s3:GetObjectVersion', 'arn:aws:s3:::b/oem-a/../oem-b/x?y'],
+    ]);
+  });
+
+  it('checks a delete document it cannot read, or a copy source it cannot read, as every object', () => {
+    const hidden = '<Delete><!-- <Object><Key>oem-a/1</Key></Object> --><Object><Key>oem-b/1</Key></Object></Delete>';
+    expect(actions(req('POST', '/b?delete', {}, hidden))).toEqual([['s3:DeleteObject', 'arn:aws:s3:::b/*']]);
+    expect(actions(req('PUT', '/b/dst', { 'x-amz-copy-source': 'b/%ZZ' }))).toEqual([['s3:PutObject', 'arn:aws:s3:::b/dst'], ['s3:GetObject', 'arn:aws:s3:::*']]);
+  });
 });
 
 describe('S3Authorizer', () => {
@@ -107,6 +122,10 @@ describe('S3Authorizer', () => {
     expect(await status(request)).toBe('pass');
     iam.deleteAccessKey('oem-export-a', key.accessKeyId);
     expect(await status(request)).toBe('403 InvalidAccessKeyId');
+  });
+
+  it('refuses a path that is not valid percent-encoding before checking anything', async () => {
+    expect(await status({ method: 'GET', url: '/bucket/oem-a/%E0%A4%A', headers: { host: HOST }, body: Buffer.alloc(0) })).toBe('400 InvalidURI');
   });
 
   it('lets other key ids and unsigned requests through unchecked', async () => {
