@@ -1,5 +1,6 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from './aws-protocol/state-file';
 import { DeployedStack } from './cloudformation/template';
 import { startEdge, type EdgeEndpoint } from './edge';
 import { ServiceRegistry, startServices, type ServiceOptions } from './registry';
@@ -109,7 +110,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     for (const [id, output] of Object.entries(template.Outputs ?? {})) stackOutputs[id] = stack.resolveString(output.Value);
     const outputs = { ...stackOutputs, AwsEndpoint: edge.url, Region: region };
     // Flat keys for scripts, plus the stack-keyed shape `cdk deploy --outputs-file` writes.
-    await writeFile(path.join(dataDir, 'outputs.json'), `${JSON.stringify({ ...outputs, [stackName]: stackOutputs }, null, 2)}\n`);
+    await writeFileAtomic(path.join(dataDir, 'outputs.json'), `${JSON.stringify({ ...outputs, [stackName]: stackOutputs }, null, 2)}\n`);
 
     return {
       outputs,
