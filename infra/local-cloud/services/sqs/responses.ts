@@ -24,7 +24,7 @@ export function sqsHandler(sqs: LocalSqs): ServiceHandler {
     const requestId = randomUUID();
     try {
       if (!(request.headers['content-type'] ?? '').includes('json')) {
-        throw new SqsError('InvalidAction', 'InvalidAction', "The local cloud's SQS speaks the AWS JSON protocol only (AWS SDKs and the aws CLI of 2024 and later).");
+        throw new SqsError('InvalidAction', 'InvalidAction', "The local cloud's SQS speaks the AWS JSON protocol only (current AWS SDKs and aws CLI), not the query protocol.");
       }
       let input: unknown;
       try {
