@@ -34,7 +34,7 @@ export const DEFAULT_BLOCK_INDEX = 0;
 
 /**
  * OEM ids name the top-level folders of the export bucket and scope OEM credentials, so they are
- * restricted to safe folder names: no `/`, no leading `_` (the bucket's own `_errors/`, `_exporter/`),
+ * restricted to safe folder names: no `/`, no leading `_` (the bucket's own `_errors/`, `_staging/`, `_compaction/`),
  * and not `aws` (Lambda's failure records live under `aws/`).
  */
 export const OEM_ID_PATTERN = /^(?!aws$)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/i;

@@ -78,7 +78,7 @@ function encodeRecord(
   }
   const timeMs = Date.parse(eventTime(event, type)) || record.arrivalMs;
   // A record is never staged in a window before its arrival window (clocks may differ by a little).
-  const arrivalWindow = windowOf(Math.min(record.arrivalMs, nowMs), options.windowMs).start;
+  const arrivalWindow = Math.floor(Math.min(record.arrivalMs, nowMs) / options.windowMs) * options.windowMs;
   return { line: stagedLine({ oemId, type, timeMs, arrivalWindow, row }), partition: partitionOfOem(oemId) };
 }
 

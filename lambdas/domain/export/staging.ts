@@ -5,11 +5,13 @@ import type { ByteRange } from './ports';
  * The staged object: one per batch, holding the batch's encoded rows grouped by compaction partition.
  *
  *   {"v":1,"partitions":{"3":[start,end],…}}\n        header: each partition's byte range (inclusive)
- *   <oem_id>\t<event_type>\t<event ms>\t<arrival window ms>\t<CSV row as a JSON string>\n   …
+ *   <oem_id>\t<event_type>\t<event ms>\t<arrival window ms>\t<row length>\t<CSV row>\n   …
  *
- * A CSV row may hold TAB, CR and LF inside quoted fields; as a JSON string it holds none of them, so a
- * line is one row and the fields split on TAB. OEM ids and event types never contain TAB. A stage-2
- * task reads only its partition's slice with one ranged GET.
+ * A CSV row may hold TAB, CR and LF inside quoted fields, so it is length-prefixed (its length in
+ * UTF-16 code units, as JavaScript counts it) and checked to be followed by the line end; the fields
+ * before it are numbers, an OEM id and an event type, none of which holds a TAB. Escaping the row as a
+ * JSON string would do too, at twice the encoding cost. A stage-2 task reads only its partition's slice
+ * with one ranged GET.
  */
 
 export const STAGING_VERSION = 1;
@@ -31,7 +33,7 @@ export interface StagedHeader {
   partitions: Record<string, [number, number]>;
 }
 
-export const stagedLine = (r: StagedRow) => `${r.oemId}\t${r.type}\t${r.timeMs}\t${r.arrivalWindow}\t${JSON.stringify(r.row)}\n`;
+export const stagedLine = (r: StagedRow) => `${r.oemId}\t${r.type}\t${r.timeMs}\t${r.arrivalWindow}\t${r.row.length}\t${r.row}\n`;
 
 /**
  * The object's text from each partition's lines (partition → lines, any order). The header's offsets
@@ -85,24 +87,26 @@ const isEventType = (text: string): text is EventType => (EVENT_TYPES as readonl
 /** The rows of a partition's slice. A malformed line throws: a task fails rather than export garbage. */
 export function decodeSlice(bytes: Uint8Array | string): StagedRow[] {
   const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  if (text !== '' && !text.endsWith('\n')) throw new Error('a staged slice does not end with a line end');
   const rows: StagedRow[] = [];
   let at = 0;
   while (at < text.length) {
-    const end = text.indexOf('\n', at);
     const t1 = text.indexOf('\t', at);
-    const t2 = text.indexOf('\t', t1 + 1);
-    const t3 = text.indexOf('\t', t2 + 1);
-    const t4 = text.indexOf('\t', t3 + 1);
-    if (t1 < 0 || t4 < 0 || t4 > end) throw new Error(`a staged line has fewer than 5 fields (at ${at})`);
+    const t2 = t1 < 0 ? -1 : text.indexOf('\t', t1 + 1);
+    const t3 = t2 < 0 ? -1 : text.indexOf('\t', t2 + 1);
+    const t4 = t3 < 0 ? -1 : text.indexOf('\t', t3 + 1);
+    const t5 = t4 < 0 ? -1 : text.indexOf('\t', t4 + 1);
+    const lineEnd = text.indexOf('\n', at);
+    if (t5 < 0 || (lineEnd >= 0 && lineEnd < t5)) throw new Error(`a staged line has fewer than 6 fields (at ${at})`);
     const type = text.slice(t1 + 1, t2);
     const timeMs = Number(text.slice(t2 + 1, t3));
     const arrivalWindow = Number(text.slice(t3 + 1, t4));
-    const row: unknown = JSON.parse(text.slice(t4 + 1, end));
-    if (!isEventType(type) || !Number.isFinite(timeMs) || !Number.isSafeInteger(arrivalWindow) || typeof row !== 'string') {
+    const lengthText = text.slice(t4 + 1, t5);
+    const length = Number(lengthText);
+    const end = t5 + 1 + length;
+    if (!isEventType(type) || !/^\d+$/.test(lengthText) || !Number.isFinite(timeMs) || !Number.isSafeInteger(arrivalWindow) || text.charCodeAt(end) !== 10) {
       throw new Error(`a staged line is malformed (at ${at})`);
     }
-    rows.push({ oemId: text.slice(at, t1), type, timeMs, arrivalWindow, row });
+    rows.push({ oemId: text.slice(at, t1), type, timeMs, arrivalWindow, row: text.slice(t5 + 1, end) });
     at = end + 1;
   }
   return rows;

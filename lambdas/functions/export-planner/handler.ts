@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent, ScheduledHandler } from 'aws-lambda';
 import { S3ExportStore } from '../../adapters/s3/export-store';
 import { SqsCompactionQueue } from '../../adapters/sqs/compaction-queue';
 import { planCompaction, planningDelay, type PlannerOptions } from '../../domain/export/planner';
@@ -53,4 +53,4 @@ export function makeHandler(deps: Deps): PlannerHandler {
   };
 }
 
-export const handler = makeHandler(defaultDeps());
+export const handler = makeHandler(defaultDeps()) satisfies ScheduledHandler;

@@ -103,7 +103,7 @@ describe('runCompactionTask', () => {
 
   it('reads the row hashes of the windows since the oldest late row\'s arrival', async () => {
     const store = new MemoryExportStore();
-    const slice = `oem-a\tconnectivity\t1\t${W - 2 * WINDOW_MS}\t"dup"\noem-a\tconnectivity\t2\t${W}\t"new"\n`;
+    const slice = `oem-a\tconnectivity\t1\t${W - 2 * WINDOW_MS}\t3\tdup\noem-a\tconnectivity\t2\t${W}\t3\tnew\n`;
     await store.put('_staging/o', `{}\n${slice}`, 'text/plain');
     await store.put(manifestKey(window), manifest([{ key: '_staging/o', partitions: { '1': [3, 2 + Buffer.byteLength(slice)] } }]), 'application/json');
     await store.put(hashesKey('20261122T0920Z', 1), encodeHashes(sortedHashes([rowHash('dup')])), 'application/octet-stream');
