@@ -53,6 +53,13 @@ export class PayloadTooLargeError extends HttpError {
   }
 }
 
+/** A well-formed request this API will not answer as it stands (e.g. a selection too large): narrow it. */
+export class UnprocessableEntityError extends HttpError {
+  constructor(message = 'Unprocessable entity', code = 'Unprocessable') {
+    super(422, code, message);
+  }
+}
+
 export interface ErrorBody {
   code: string;
   message: string;

@@ -38,6 +38,11 @@ export function patchAttributes(patch: ConfigPatch): Record<string, unknown> {
   return attributes;
 }
 
+/** A datapoint item's attributes that {@link datapointFromItem} reads, but the logger's state (`logger`). */
+export const SELECTION_ATTRIBUTES = [
+  'dsn', 'block', 'blockIndex', 'name', 'id', 'registeredAt', 'configuredAt', 'l1i', 'l1r', 'l1m', 'l2i', 'l2r', 'l2m', 'l3i', 'l3r', 'l3m', 'mdt', 'mdv',
+] as const;
+
 export function datapointFromItem(item: Item): DatapointRecord {
   return {
     dsn: item.dsn as string,

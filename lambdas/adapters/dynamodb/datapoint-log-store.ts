@@ -8,7 +8,7 @@ import {
 import { DEFAULT_CONFIG, type ConfigPatch } from '../../domain/datapoint-logs/log-settings';
 import type { DatapointRegistry } from '../../domain/datapoint-logs/ports';
 import type { DatapointRecord, DatapointRef, DatapointScope, DeviceChange, DeviceRecord } from '../../domain/datapoint-logs/records';
-import { datapointFromItem, deviceFromItem, patchAttributes, type Item } from './datapoint-log-items';
+import { datapointFromItem, deviceFromItem, patchAttributes, SELECTION_ATTRIBUTES, type Item } from './datapoint-log-items';
 
 /**
  * The datapoint log table for the registry and the log configuration. Every read and write is
@@ -20,21 +20,30 @@ export class DatapointLogStore implements DatapointRegistry {
     private readonly table: string,
   ) {}
 
-  /** Datapoints of the OEM within `scope`, by the narrowest key prefix that scope allows. */
+  /**
+   * Datapoints of the OEM within `scope`, by the narrowest key prefix that scope allows. Without the
+   * logger's state (which may hold a last value of up to 350 KB): selections need only the configuration.
+   */
   async *queryDatapoints(oemId: string, scope: DatapointScope): AsyncGenerator<DatapointRecord> {
     const pk = oemPartition(oemId);
     const byName = scope.name !== undefined && (scope.dsn === undefined || scope.block === undefined);
+    const projection = {
+      ProjectionExpression: SELECTION_ATTRIBUTES.map((_, i) => `#p${i}`).join(', '),
+      ExpressionAttributeNames: Object.fromEntries(SELECTION_ATTRIBUTES.map((name, i) => [`#p${i}`, name])),
+    };
     const input: QueryCommandInput = byName
       ? {
           TableName: this.table,
           IndexName: BY_NAME_INDEX,
           KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
           ExpressionAttributeValues: { ':pk': pk, ':prefix': namePrefix(scope.name!, scope.dsn) },
+          ...projection,
         }
       : {
           TableName: this.table,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
           ExpressionAttributeValues: { ':pk': pk, ':prefix': datapointPrefix(scope) },
+          ...projection,
         };
     let startKey: Item | undefined;
     do {

@@ -1,7 +1,7 @@
 import { BatchWriteCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { datapointKey, lastValueSortKeyAt, oemPartition, valuePartition, valueSortKey } from '../../domain/datapoint-logs/keys';
 import type { LoggerState } from '../../domain/datapoint-logs/logging-rules';
-import type { ValueLog } from '../../domain/datapoint-logs/ports';
+import type { ValueLog, ValuePage } from '../../domain/datapoint-logs/ports';
 import type { DatapointRef, StoredValue, TimeRange } from '../../domain/datapoint-logs/records';
 import { loggerStateToItem, valueFromItem, valueToItem, type Item } from './datapoint-log-items';
 
@@ -26,27 +26,23 @@ export class ValueStore implements ValueLog {
     })));
   }
 
-  /**
-   * A datapoint's values in time order within `range`, read page by page (`pageSize` items) as
-   * the caller consumes them: stopping early reads no further. Reads only the key range asked for.
-   */
-  async *values(oemId: string, ref: DatapointRef, range: TimeRange, pageSize = 250): AsyncGenerator<StoredValue> {
-    let startKey: Item | undefined;
-    do {
-      const page = await this.doc.send(new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':pk': valuePartition(oemId, ref),
-          ':from': valueSortKey(range.from ?? 0, 0),
-          ':to': lastValueSortKeyAt(range.to ?? 999_999_999_999_999),
-        },
-        ExclusiveStartKey: startKey,
-        Limit: pageSize,
-      }));
-      for (const item of page.Items ?? []) yield valueFromItem(item);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+  /** One query of a datapoint's values: the key range of `range`, from after `after`, at most `limit` items. */
+  async valuePage(oemId: string, ref: DatapointRef, range: TimeRange, limit: number, after?: string): Promise<ValuePage> {
+    const pk = valuePartition(oemId, ref);
+    const page = await this.doc.send(new QueryCommand({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': pk,
+        ':from': valueSortKey(range.from ?? 0, 0),
+        ':to': lastValueSortKeyAt(range.to ?? 999_999_999_999_999),
+      },
+      ...(after !== undefined ? { ExclusiveStartKey: { pk, sk: after } } : {}),
+      Limit: limit,
+    }));
+    const values = (page.Items ?? []).map(valueFromItem);
+    const next = page.LastEvaluatedKey?.sk;
+    return typeof next === 'string' ? { values, next } : { values };
   }
 
   /** Saves the logger's state of a datapoint (only that attribute: configuration changes are untouched). */

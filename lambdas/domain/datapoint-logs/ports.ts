@@ -23,12 +23,23 @@ export interface DatapointRegistry {
   updateDevice(oemId: string, dsn: string, change: DeviceChange): Promise<void>;
 }
 
+/** One query's worth of a datapoint's values. */
+export interface ValuePage {
+  /** In time order (then sequence). */
+  values: StoredValue[];
+  /** Where the next query starts (after this sort key); absent when the range has been read to its end. */
+  next?: string;
+}
+
 /** The logged values, and the logger's state that decides what is logged next. */
 export interface ValueLog {
   putValues(oemId: string, entries: ReadonlyArray<{ ref: DatapointRef; value: StoredValue }>): Promise<void>;
   deleteValues(oemId: string, entries: ReadonlyArray<{ ref: DatapointRef; value: StoredValue }>): Promise<void>;
-  /** A datapoint's values in time order within `range`, read as the caller consumes them. */
-  values(oemId: string, ref: DatapointRef, range: TimeRange): AsyncIterable<StoredValue>;
+  /**
+   * One query: up to `limit` of a datapoint's values within `range` (a key range; it must not be
+   * empty), after the sort key `after` when given (a previous page's `next`).
+   */
+  valuePage(oemId: string, ref: DatapointRef, range: TimeRange, limit: number, after?: string): Promise<ValuePage>;
   saveLoggerState(oemId: string, ref: DatapointRef, state: LoggerState): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import { BadRequestError } from '../../shared/http';
+import { BadRequestError, UnprocessableEntityError } from '../../shared/http';
 import { matches, type DatapointAddress, type Selector } from '../iap/address';
 import { datapointKeyFits } from './keys';
 import { describeValue } from './log-settings';
@@ -67,31 +67,49 @@ export const hasTimeConditions = (selector: Selector<'datapoint_name'>) =>
 const byPosition = (a: DatapointRecord, b: DatapointRecord) =>
   a.dsn.localeCompare(b.dsn) || a.block.localeCompare(b.block) || a.blockIndex - b.blockIndex || a.name.localeCompare(b.name);
 
+/** Datapoints whose devices are looked up together while selecting. */
+const SELECT_CHUNK = 100;
+
 /**
  * The caller's datapoints an address selects, with their devices, ordered by device, block,
- * index and name. Reads only the OEM's partition, by the narrowest key the address allows.
+ * index and name. Reads only the OEM's partition, by the narrowest key the address allows; devices
+ * are looked up a chunk of datapoints at a time. With `limit`, a selection of more datapoints is a 422
+ * asking to narrow the address, raised as soon as it is known (memory stays bounded by the limit).
  */
-export async function selectDatapoints(store: Pick<DatapointRegistry, 'queryDatapoints' | 'getDevices'>, oemId: string, address: DatapointAddress): Promise<SelectedDatapoint[]> {
-  const candidates: DatapointRecord[] = [];
+export async function selectDatapoints(
+  store: Pick<DatapointRegistry, 'queryDatapoints' | 'getDevices'>, oemId: string, address: DatapointAddress, options: { limit?: number; what?: string } = {},
+): Promise<SelectedDatapoint[]> {
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const datapointSelector = datapointPart(address.datapoint);
   const scope = scopeOf(address);
   // A literal longer than any stored key can match nothing (and DynamoDB refuses such a key condition).
   if (!datapointKeyFits({ dsn: scope.dsn ?? '', block: scope.block ?? '', blockIndex: scope.blockIndex ?? 0, name: scope.name ?? '' })) return [];
+  const selected: SelectedDatapoint[] = [];
+  let chunk: DatapointRecord[] = [];
+  const flush = async () => {
+    const devices = await store.getDevices(oemId, chunk.map((d) => d.dsn));
+    for (const datapoint of chunk) {
+      const device = devices.get(datapoint.dsn)!;
+      if (matches(address.id, { id: datapoint.dsn, name: datapoint.dsn, state: device.state, health: device.health })) selected.push({ datapoint, device });
+    }
+    chunk = [];
+    if (selected.length > limit) {
+      throw new UnprocessableEntityError(
+        `the address selects more than ${limit} datapoints, more than ${options.what ?? 'one request'} can take: narrow it (a device, a datapoint name, a tag)`,
+        'SelectionTooLarge',
+      );
+    }
+  };
   for await (const datapoint of store.queryDatapoints(oemId, scope)) {
     if (
       matches(address.block, { name: datapoint.block }) &&
       matches(address.blockIndex, { index: datapoint.blockIndex }) &&
       matches(datapointSelector, { name: datapoint.name, tags: activeLevelTags(datapoint) })
     ) {
-      candidates.push(datapoint);
+      chunk.push(datapoint);
+      if (chunk.length >= SELECT_CHUNK) await flush();
     }
   }
-  const devices = await store.getDevices(oemId, candidates.map((d) => d.dsn));
-  return candidates
-    .filter((d) => {
-      const device = devices.get(d.dsn)!;
-      return matches(address.id, { id: d.dsn, name: d.dsn, state: device.state, health: device.health });
-    })
-    .sort((a, b) => byPosition(a, b))
-    .map((datapoint) => ({ datapoint, device: devices.get(datapoint.dsn)! }));
+  if (chunk.length > 0) await flush();
+  return selected.sort((a, b) => byPosition(a.datapoint, b.datapoint));
 }

@@ -1,25 +1,29 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { visibleLevels } from '../../domain/datapoint-logs/logging-rules';
-import type { DatapointLogStores, ValueLog } from '../../domain/datapoint-logs/ports';
-import type { StoredValue, TimeRange } from '../../domain/datapoint-logs/records';
+import { addressFingerprint, decodePageToken, encodePageToken, type PageToken } from '../../domain/datapoint-logs/page-token';
+import type { DatapointLogStores } from '../../domain/datapoint-logs/ports';
+import type { TimeRange } from '../../domain/datapoint-logs/records';
 import { replyEntry } from '../../domain/datapoint-logs/reply';
 import { literalRef, selectDatapoints, type SelectedDatapoint } from '../../domain/datapoint-logs/select';
+import {
+  forEachValuePage, mergeValues, MAX_CONCURRENT_QUERIES, type Cursor, type Found, type ReadFilter,
+} from '../../domain/datapoint-logs/value-reads';
 import { matches, parseAddress, parsePaging, type Condition, type KeyOf, type Paging, type Selector } from '../../domain/iap/address';
 import { callerFromEvent } from '../../shared/auth';
-import { BadRequestError, NotFoundError, PayloadTooLargeError, jsonWithinLimit } from '../../shared/http';
+import { BadRequestError, MAX_REPLY_BYTES, NotFoundError, PayloadTooLargeError } from '../../shared/http';
+
+export { MAX_CONCURRENT_QUERIES };
 
 /** Values a reply without paging may hold before the caller is asked to page. */
 export const MAX_UNPAGED_VALUES = 10_000;
+/**
+ * Values a page may skip to reach `pg` without the previous page's `next` token (IAP's `pg` with
+ * `xs=<snapshot>`, or no `xs`): deeper pages need the token, so that no request reads more than this.
+ */
+export const MAX_SEEK_VALUES = 10_000;
+/** Datapoints a value read merges: a wildcard selecting more is a 422 asking to narrow it. */
+export const MAX_MERGED_DATAPOINTS = 1000;
 
 type ValueCondition = Condition<KeyOf<'value_param'>>;
-
-interface Found {
-  selected: SelectedDatapoint;
-  /** Position of the datapoint in the selection: ties in time keep this order. */
-  order: number;
-  value: StoredValue;
-  levels: Array<1 | 2 | 3>;
-}
 
 /** Conditions on logged values: the datapoint element's `timestamp` and `tag` ones, and all of `{value_param}`'s. */
 function valueConditions(datapoint: Selector<'datapoint_name'>, valueParam: Selector<'value_param'> | undefined): ValueCondition[] {
@@ -48,56 +52,101 @@ export function timeRangeOf(conditions: readonly Condition[]): TimeRange {
   return range;
 }
 
-/**
- * The values of the selected datapoints that match, each datapoint's in time order, stopping at
- * `need` per datapoint (no more can be on the page asked for).
- */
-async function findValues(
-  values: Pick<ValueLog, 'values'>, oemId: string, selected: readonly SelectedDatapoint[], valueParam: Selector<'value_param'> | undefined,
-  conditions: readonly ValueCondition[], need: number, now: number, snapshot: number,
-): Promise<Found[]> {
-  const range = timeRangeOf(conditions);
-  // Conditions that exclude each other select nothing (DynamoDB refuses an inverted key range).
-  if (range.from !== undefined && range.to !== undefined && range.from > range.to) return [];
-  const lists = await Promise.all(selected.map(async (entry, order) => {
-    const found: Found[] = [];
-    for await (const value of values.values(oemId, entry.datapoint, range)) {
-      if (value.loggedAt !== undefined && value.loggedAt > snapshot) continue; // logged after the snapshot
-      const levels = visibleLevels(value, entry.datapoint.config, now);
-      if (levels.length === 0) continue; // past the retention of every level it was logged for
-      const subject = { id: value.id, tags: levels.map((l) => `log_level_${l}`), timestamp: value.at, value: typeof value.value === 'object' ? null : value.value };
-      // A literal {value_param} is a value id; conditions (the value's and the datapoint element's timestamps) all hold.
-      if (valueParam?.kind === 'literal' && !matches(valueParam, subject)) continue;
-      if (conditions.length > 0 && !matches({ element: 'value_param', kind: 'query', conditions }, subject)) continue;
-      found.push({ selected: entry, order, value, levels });
-      if (found.length >= need) break;
-    }
-    return found;
-  }));
-  return lists.flat().sort((a, b) => a.value.at - b.value.at || a.order - b.order || a.value.sequence - b.value.sequence);
+/** What a read keeps beyond visibility: a literal {value_param} (a value id) and the value conditions. */
+function acceptor(valueParam: Selector<'value_param'> | undefined, conditions: readonly ValueCondition[]): (found: Found) => boolean {
+  const query: Selector<'value_param'> = { element: 'value_param', kind: 'query', conditions: [...conditions] };
+  return ({ value, levels }) => {
+    const subject = { id: value.id, tags: levels.map((l) => `log_level_${l}`), timestamp: value.at, value: typeof value.value === 'object' ? null : value.value };
+    // A literal {value_param} is a value id; conditions (the value's and the datapoint element's timestamps) all hold.
+    if (valueParam?.kind === 'literal' && !matches(valueParam, subject)) return false;
+    return conditions.length === 0 || matches(query, subject);
+  };
 }
 
-function render(found: Found): Record<string, unknown> {
+/** A literal {value_param} names one value, so one datapoint: its number is the value id's high part. */
+function datapointsOfValueId(selected: SelectedDatapoint[], valueParam: Selector<'value_param'> | undefined): SelectedDatapoint[] {
+  if (valueParam?.kind !== 'literal' || !/^\d{1,16}$/.test(valueParam.value)) return selected;
+  const datapointId = Math.floor(Number(valueParam.value) / 1e9);
+  return selected.filter((s) => s.datapoint.id === datapointId);
+}
+
+function render(found: Found): string {
   const { datapoint } = found.selected;
   const { value } = found;
-  return {
+  return JSON.stringify({
     ...replyEntry(datapoint, { dsn: datapoint.dsn, state: value.deviceState, health: value.deviceHealth, ...(value.timeZone ? { timeZone: value.timeZone } : {}) }, value.at),
     id: value.id,
     value: value.value,
     tags: found.levels.map((level) => ({ [`log_level_${level}`]: null })),
-  };
+  });
 }
 
-function snapshotOf(paging: Paging | undefined, now: number): number {
-  if (paging?.snapshot === undefined) return now;
-  if (!/^\d{1,15}$/.test(paging.snapshot)) throw new BadRequestError(`xs must be the snapshot of a previous paged reply, got ${JSON.stringify(paging.snapshot)}`, 'BadQuery');
-  return Number(paging.snapshot);
+/** Rendered entries, refused with 413 as soon as they would not fit a reply (nothing larger is built). */
+class ReplyBuffer {
+  readonly entries: string[] = [];
+  private bytes = 0;
+
+  constructor(private readonly hint: string) {}
+
+  add(found: Found): void {
+    const entry = render(found);
+    this.bytes += Buffer.byteLength(entry) + 1;
+    if (this.bytes > MAX_REPLY_BYTES - 1024) {
+      throw new PayloadTooLargeError(`the reply would be larger than the ${MAX_REPLY_BYTES} bytes an answer may have: ${this.hint}`, 'ReplyTooLarge');
+    }
+    this.entries.push(entry);
+  }
+}
+
+const reply = (body: string): APIGatewayProxyStructuredResultV2 => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body });
+
+/** Where a page starts: after a token's cursor or at the beginning, then `skip` values on (a bounded seek). */
+interface PageStart {
+  snapshot: number;
+  cursor?: Cursor;
+  skip: number;
+}
+
+/**
+ * The start of the page asked for. `xs` is the `next` token of a previous page (its page and size
+ * matching `pg` and `sz`: no seek), or a token with another page (a seek from its cursor when `pg` is
+ * ahead of it, else from the beginning), or IAP's snapshot (a seek of `pg × sz` values). A seek over
+ * more than {@link MAX_SEEK_VALUES} values is a 400 asking for the token.
+ */
+function pageStart(paging: Paging, address: string, now: number): PageStart {
+  let token: PageToken | undefined;
+  let snapshot = now;
+  if (paging.snapshot !== undefined) {
+    if (/^\d{1,15}$/.test(paging.snapshot)) snapshot = Number(paging.snapshot);
+    else {
+      token = decodePageToken(paging.snapshot);
+      if (!token) throw new BadRequestError('xs must be the snapshot or the next token of a previous paged reply', 'BadQuery');
+      if (token.address !== address) throw new BadRequestError('xs is the next token of another address: page with the token of this listing, or start again at pg=0', 'BadQuery');
+      snapshot = token.snapshot;
+    }
+  }
+  const fromToken = token !== undefined && token.size === paging.size && paging.page >= token.page;
+  const start: PageStart = fromToken
+    ? { snapshot, cursor: token!.cursor, skip: (paging.page - token!.page) * paging.size }
+    : { snapshot, skip: paging.page * paging.size };
+  if (start.skip > MAX_SEEK_VALUES) {
+    throw new BadRequestError(
+      `pg=${paging.page} with sz=${paging.size} would skip ${start.skip} values (at most ${MAX_SEEK_VALUES} are skipped): page on with the "next" token of the previous page as xs`,
+      'PageTooDeep',
+    );
+  }
+  return start;
 }
 
 /**
  * GET and DELETE `…/logs/value/{value_param}`: the logged values of the caller's datapoints that the
- * address selects, sorted by UTC; values past the retention of every level they carry (under the
- * current configuration) are neither returned nor counted, even before TTL deletes them.
+ * address selects, sorted by UTC (then by value id); values past the retention of every level they
+ * carry (under the current configuration) are neither returned nor counted, even before TTL deletes them.
+ *
+ * Reads are bounded: a page reads about its own values from where the previous one ended (the `next`
+ * token), wildcard selections are merged with at most {@link MAX_CONCURRENT_QUERIES} queries in flight
+ * and at most {@link MAX_MERGED_DATAPOINTS} datapoints, and a reply is refused (413) as soon as it
+ * would exceed the payload limit.
  */
 export async function handleLogValues(
   event: APIGatewayProxyEventV2WithJWTAuthorizer, stores: DatapointLogStores, now: number,
@@ -109,33 +158,49 @@ export async function handleLogValues(
   if (method !== 'GET' && event.queryStringParameters && Object.keys(event.queryStringParameters).length > 0) {
     throw new BadRequestError(`${method} takes no query parameters`, 'BadQuery');
   }
-  const selected = await selectDatapoints(stores.registry, caller.oemId, address);
+  const fingerprint = addressFingerprint(event.pathParameters);
+  const start = paging ? pageStart(paging, fingerprint, now) : { snapshot: now, skip: 0 };
   const ref = literalRef(address);
+  const selected = await selectDatapoints(stores.registry, caller.oemId, address, method === 'GET' ? { limit: MAX_MERGED_DATAPOINTS, what: 'a value read merges' } : {});
   if (selected.length === 0 && ref) throw new NotFoundError(`no datapoint ${ref.dsn}/${ref.block}/${ref.blockIndex}/${ref.name}`, 'NoSuchDatapoint');
   const conditions = valueConditions(address.datapoint, address.valueParam);
-  const snapshot = snapshotOf(paging, now);
+  const range = timeRangeOf(conditions);
+  const candidates = datapointsOfValueId(selected, address.valueParam);
+  const accept = acceptor(address.valueParam, conditions);
 
   if (method === 'DELETE') {
-    const found = await findValues(stores.values, caller.oemId, selected, address.valueParam, conditions, Number.POSITIVE_INFINITY, now, now);
-    await stores.values.deleteValues(caller.oemId, found.map((f) => ({ ref: f.selected.datapoint, value: f.value })));
+    await forEachValuePage(stores.values, caller.oemId, candidates, range, { now, snapshot: now, accept }, (found) =>
+      stores.values.deleteValues(caller.oemId, found.map((f) => ({ ref: f.selected.datapoint, value: f.value }))));
     return { statusCode: 204 };
   }
 
+  const filter: ReadFilter = { now, snapshot: start.snapshot, accept, ...(start.cursor ? { cursor: start.cursor } : {}) };
   if (paging) {
-    // One page of read-ahead tells whether more pages follow, without reading the whole log.
-    const need = (paging.page + 2) * paging.size;
-    const found = await findValues(stores.values, caller.oemId, selected, address.valueParam, conditions, need, now, snapshot);
-    const start = paging.page * paging.size;
-    const rest = found.length - start - paging.size;
-    return jsonWithinLimit(200, {
-      snapshot,
-      resources: found.slice(start, start + paging.size).map(render),
-      remainingPages: rest <= 0 ? 0 : Math.ceil(rest / paging.size),
-    }, 'use a smaller sz');
+    const page = new ReplyBuffer('use a smaller sz');
+    let seen = 0;
+    let last: Found | undefined;
+    let more = false;
+    for await (const found of mergeValues(stores.values, caller.oemId, candidates, range, filter, start.skip + paging.size + 1)) {
+      if (seen++ < start.skip) continue;
+      if (page.entries.length === paging.size) {
+        more = true; // one value past the page: another page follows
+        break;
+      }
+      page.add(found);
+      last = found;
+    }
+    const next = more && last
+      ? encodePageToken({ snapshot: start.snapshot, page: paging.page + 1, size: paging.size, cursor: { at: last.value.at, id: last.value.id }, address: fingerprint })
+      : undefined;
+    return reply(`{"snapshot":${start.snapshot},"resources":[${page.entries.join(',')}],"remainingPages":${more ? 1 : 0}${next ? `,"next":"${next}"` : ''}}`);
   }
-  const found = await findValues(stores.values, caller.oemId, selected, address.valueParam, conditions, MAX_UNPAGED_VALUES + 1, now, snapshot);
-  if (found.length > MAX_UNPAGED_VALUES) {
-    throw new PayloadTooLargeError(`more than ${MAX_UNPAGED_VALUES} values match: ask for pages with ?pg=0&sz=1000, or narrow the time range`, 'ReplyTooLarge');
+
+  const all = new ReplyBuffer('ask for pages with ?pg=0&sz=500');
+  for await (const found of mergeValues(stores.values, caller.oemId, candidates, range, filter, MAX_UNPAGED_VALUES + 1)) {
+    if (all.entries.length === MAX_UNPAGED_VALUES) {
+      throw new PayloadTooLargeError(`more than ${MAX_UNPAGED_VALUES} values match: ask for pages with ?pg=0&sz=1000, or narrow the time range`, 'ReplyTooLarge');
+    }
+    all.add(found);
   }
-  return jsonWithinLimit(200, found.slice(0, MAX_UNPAGED_VALUES).map(render), 'ask for pages with ?pg=0&sz=500');
+  return reply(`[${all.entries.join(',')}]`);
 }
