@@ -1,20 +1,19 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
 import type { ExportCredentials } from '../../lambdas/domain/credentials/credentials';
-import { startTestCloud } from './local-cloud-helpers';
+import { openDeployment, type Deployment } from './deployment';
 
 jest.setTimeout(120_000);
 
-let cloud: LocalCloud;
+let deployment: Deployment;
 let operator: S3Client;
 let bucket: string;
 
 type Credentials = ExportCredentials;
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  bucket = cloud.outputs.ExportBucketName!;
-  operator = new S3Client({ region: cloud.region, endpoint: cloud.edgeUrl, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  deployment = await openDeployment();
+  bucket = deployment.outputs.ExportBucketName!;
+  operator = new S3Client({ ...deployment.aws, forcePathStyle: true });
   // Export files of two OEMs, as the exporter lays them out.
   for (const [key, body] of [
     ['oem-a/datapoint/2026-11-22-09:30:15/oem-a_datapoint_20261122T093015Z.csv', 'a,b\r\n1,2\r\n'],
@@ -27,20 +26,20 @@ beforeAll(async () => {
 
 afterAll(async () => {
   operator?.destroy();
-  await cloud?.stop();
+  await deployment?.stop();
 });
 
 async function call(method: 'GET' | 'POST', path: string, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${cloud.apiUrl}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const response = await fetch(`${deployment.apiUrl}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-const adminOf = (oemId: string) => cloud.issuer.sign({ oemId, admin: true });
+const adminOf = (oemId: string) => deployment.token({ oemId, admin: true });
 
 function clientWith(credentials: Credentials): S3Client {
   // A copy: the SDK marks the credentials object it is given.
   const { accessKeyId, secretAccessKey } = credentials;
-  return new S3Client({ region: credentials.region, endpoint: cloud.edgeUrl, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
+  return new S3Client({ region: credentials.region, endpoint: deployment.aws.endpoint, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
 }
 
 describe('OEM data export credentials', () => {
@@ -53,7 +52,7 @@ describe('OEM data export credentials', () => {
       secretAccessKey: expect.any(String),
       bucket,
       prefix: 'oem-a/',
-      region: cloud.region,
+      region: deployment.region,
       s3Url: `s3://${bucket}/oem-a/`,
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
     });
@@ -124,7 +123,7 @@ describe('OEM data export credentials', () => {
   it('refuses callers without a valid token (401), non-admins and other OEMs\' admins (403)', async () => {
     expect((await call('GET', '/oems/oem-a/data-export/credentials')).status).toBe(401);
     expect((await call('POST', '/oems/oem-a/data-export/credentials/refresh', 'not-a-token')).status).toBe(401);
-    for (const token of [await cloud.issuer.sign({ oemId: 'oem-a' }), await adminOf('oem-b')]) {
+    for (const token of [await deployment.token({ oemId: 'oem-a' }), await adminOf('oem-b')]) {
       for (const [method, path] of [['GET', '/oems/oem-a/data-export/credentials'], ['POST', '/oems/oem-a/data-export/credentials/refresh']] as const) {
         const reply = await call(method, path, token);
         expect({ method, status: reply.status, code: reply.body.code }).toEqual({ method, status: 403, code: 'NotOemAdmin' });

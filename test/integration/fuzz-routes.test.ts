@@ -1,19 +1,18 @@
 import fc from 'fast-check';
-import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
-import { startTestCloud } from './local-cloud-helpers';
+import { openDeployment, type Deployment } from './deployment';
 
 jest.setTimeout(240_000);
 
-let cloud: LocalCloud;
+let deployment: Deployment;
 let token: string;
 let adminToken: string;
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  token = await cloud.issuer.sign({ oemId: 'fuzz-oem' });
-  adminToken = await cloud.issuer.sign({ oemId: 'fuzz-oem', admin: true });
+  deployment = await openDeployment();
+  token = await deployment.token({ oemId: 'fuzz-oem' });
+  adminToken = await deployment.token({ oemId: 'fuzz-oem', admin: true });
 });
-afterAll(() => cloud?.stop());
+afterAll(() => deployment?.stop());
 
 /** Characters of the IAP grammar, separators and troublemakers, for paths that reach deep into the parser. */
 const GRAMMAR = ['*', '+', '=', '!', '<', '>', '&', '|', '(', ')', '^', '$', '.', '%', '%7C', '%2', '%zz', '%00', '\u0000', 'é', '😀', '..', 'name', 'tag', 'utc', 'timestamp', 'log_level_1', '2022-03-29T00:00Z', '[', ']', '{', '}', '\\', '?', '#', ' '];
@@ -59,7 +58,7 @@ describe.each(ROUTES)('fuzzing $name', ({ methods, path }) => {
       fc.asyncProperty(fc.constantFrom(...methods), path, query, body, fc.boolean(), async (method, p, q, b, admin) => {
         let url: URL;
         try {
-          url = new URL(`${cloud.apiUrl}${p}${q}`);
+          url = new URL(`${deployment.apiUrl}${p}${q}`);
         } catch {
           return; // not a URL a client could send
         }

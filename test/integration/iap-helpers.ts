@@ -1,6 +1,5 @@
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { randomUUID } from 'node:crypto';
-import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
 import { NULL_UUID } from '../unit/lambdas/domain/export/seed-events';
 
 /** An OEM id no other test uses (the registry is per OEM, so tests never see each other's data). */
@@ -12,8 +11,8 @@ export interface ApiReply<T = unknown> {
   body: T;
 }
 
-/** Calls the local HTTP API as a client would: `path` as it goes on the wire (percent-encoding kept). */
-export async function call<T = unknown>(cloud: LocalCloud, method: string, path: string, token?: string, body?: unknown): Promise<ApiReply<T>> {
+/** Calls the HTTP API as a client would: `path` as it goes on the wire (percent-encoding kept). */
+export async function call<T = unknown>(target: { apiUrl: string }, method: string, path: string, token?: string, body?: unknown): Promise<ApiReply<T>> {
   const headers: Record<string, string> = {};
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   let payload: string | undefined;
@@ -21,7 +20,7 @@ export async function call<T = unknown>(cloud: LocalCloud, method: string, path:
     headers['content-type'] = 'application/json';
     payload = typeof body === 'string' ? body : JSON.stringify(body);
   }
-  const response = await fetch(`${cloud.apiUrl}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+  const response = await fetch(`${target.apiUrl}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
   const text = await response.text();
   let parsed: unknown = text;
   try {

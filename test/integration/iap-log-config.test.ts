@@ -1,31 +1,32 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
 import { formatLocal } from '../../lambdas/domain/datapoint-logs/time-format';
 import {
   call, connectivityEvent, datapointEvent, locationEvent, logsPath, putEvents, registrationEvent, uniqueOem, type ApiReply, type ReplyEntry } from './iap-helpers';
-import { eventually, startTestCloud } from './local-cloud-helpers';
+import { itWithForgedTokens, openDeployment, type Deployment } from './deployment';
+import { eventually } from './local-cloud-helpers';
 
 /**
- * The IAP log configuration routes through the local cloud's HTTP API: real tokens from the local
- * issuer, device events on the real stream registering datapoints through the datapoint-logger.
- * Every test has its own OEM, so tests never see each other's datapoints.
+ * The IAP log configuration routes through the deployment's HTTP API (the embedded local cloud, or the
+ * one PIPELINE_OUTPUTS describes: see deployment.ts): real tokens, device events on the real stream
+ * registering datapoints through the datapoint-logger. Every test has its own OEM, so tests never see
+ * each other's datapoints, also on a deployment shared between runs.
  */
 
 jest.setTimeout(120_000);
 
-let cloud: LocalCloud;
+let deployment: Deployment;
 let kinesis: KinesisClient;
 let streamName: string;
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  kinesis = new KinesisClient({ region: cloud.region, endpoint: cloud.edgeUrl, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  streamName = cloud.outputs.EventStreamName!;
+  deployment = await openDeployment();
+  kinesis = new KinesisClient(deployment.aws);
+  streamName = deployment.outputs.EventStreamName!;
 });
 
 afterAll(async () => {
   kinesis?.destroy();
-  await cloud?.stop();
+  await deployment?.stop();
 });
 
 interface Level {
@@ -61,10 +62,10 @@ const UTC_FORMAT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} UTC$/;
 /** An OEM and a token of one of its users. */
 async function tenant(label: string): Promise<{ oemId: string; token: string }> {
   const oemId = uniqueOem(label);
-  return { oemId, token: await cloud.issuer.sign({ oemId }) };
+  return { oemId, token: await deployment.token({ oemId }) };
 }
 
-const api = <T = Entry[]>(method: string, path: string, token?: string, body?: unknown) => call<T>(cloud, method, path, token, body);
+const api = <T = Entry[]>(method: string, path: string, token?: string, body?: unknown) => call<T>(deployment, method, path, token, body);
 
 function expectOk<T>(reply: ApiReply<T>): T {
   expect({ status: reply.status, body: reply.body }).toEqual({ status: 200, body: expect.anything() });
@@ -605,9 +606,9 @@ describe('addresses at the limits', () => {
 describe('identity and tenancy', () => {
   const path = logsPath('*', '*', '*', '*');
 
-  it('answers 401 without a token or with a bad one, on every method', async () => {
-    const valid = await cloud.issuer.sign({ oemId: uniqueOem('auth') });
-    const tokens: Array<string | undefined> = [undefined, '', 'not-a-jwt', `${valid.slice(0, -4)}AAAA`, await cloud.issuer.sign({ oemId: 'x', expiresInSeconds: -60 })];
+  itWithForgedTokens('answers 401 without a token or with a bad one, on every method', async () => {
+    const valid = await deployment.token({ oemId: uniqueOem('auth') });
+    const tokens: Array<string | undefined> = [undefined, '', 'not-a-jwt', `${valid.slice(0, -4)}AAAA`, await deployment.token({ oemId: 'x', expiresInSeconds: -60 })];
     for (const token of tokens) {
       for (const [method, setting, body] of [['GET', undefined, undefined], ['PUT', undefined, { level1: { retention: 1 } }], ['GET', '1', undefined], ['PUT', 'minDeltaValue', 5], ['DELETE', '2', undefined]] as const) {
         const reply = await api(method, logsPath('D1', 'device', '0', 'nviPT', setting), token, body);
@@ -617,10 +618,10 @@ describe('identity and tenancy', () => {
     expect((await api('GET', path, valid)).status).toBe(200);
   });
 
-  it('answers 403 NoOem for a valid token without an OEM, on every method', async () => {
+  itWithForgedTokens('answers 403 NoOem for a valid token without an OEM, on every method', async () => {
     // No OEM claim at all (undefined is left out of the token), or an empty one.
     for (const claims of [{ 'custom:oem_id': undefined }, { 'custom:oem_id': '' }, { 'custom:oem_id': '   ' }]) {
-      const token = await cloud.issuer.sign({ oemId: 'ignored', claims });
+      const token = await deployment.token({ oemId: 'ignored', claims });
       expectError(await api('GET', path, token), 403, 'NoOem');
       expectError(await api('PUT', logsPath('D1', 'device', '0', 'nviPT', '1'), token, { retention: 1 }), 403, 'NoOem');
       expectError(await api('DELETE', logsPath('*', '*', '*', '*', '1'), token), 403, 'NoOem');
