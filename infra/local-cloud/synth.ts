@@ -1,6 +1,6 @@
 import type { App } from 'aws-cdk-lib';
 import { build } from 'esbuild';
-import { cp, readFile, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BundleCache, writeAtomically, type FunctionBundle } from './bundles/function-bundles';
 import { InputDigests } from './bundles/input-digests';
@@ -116,6 +116,7 @@ export async function synthesize(rootDir: string, dataDir: string, options: Synt
     await fillAssetDirectory(assetDirectory(synth.template, fn.logicalId, outdir), bundle);
     return bundle;
   }));
+  await bundles.prune();
   const distinct = [...new Map(bundled.map((b) => [b.entry, b])).values()];
   return {
     template: synth.template,
@@ -228,8 +229,26 @@ function assetDirectory(template: CfnTemplate, logicalId: string, outdir: string
   return path.join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
 }
 
-/** Replaces the asset directory's content by the bundle's (copies: the cache may be pruned while functions run). */
+/**
+ * Puts the bundle's files in the asset directory as hard links (no copy of megabytes per start; a link keeps its
+ * content should the cache entry be removed), or copies where links are refused. Nothing is done when the
+ * directory already holds exactly these files.
+ */
 async function fillAssetDirectory(assetDir: string, bundle: FunctionBundle): Promise<void> {
+  const files = await readdir(bundle.dir);
+  const present = await readdir(assetDir).catch(() => [] as string[]);
+  const linked = await Promise.all(files.map((file) => sameFile(path.join(bundle.dir, file), path.join(assetDir, file))));
+  if (present.length === files.length && linked.every(Boolean)) return;
   await rm(assetDir, { recursive: true, force: true });
-  await cp(bundle.dir, assetDir, { recursive: true });
+  await mkdir(assetDir, { recursive: true });
+  for (const file of files) {
+    const from = path.join(bundle.dir, file);
+    const to = path.join(assetDir, file);
+    await link(from, to).catch(() => copyFile(from, to));
+  }
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([stat(a), stat(b).catch(() => undefined)]);
+  return y !== undefined && x.ino === y.ino && x.dev === y.dev;
 }

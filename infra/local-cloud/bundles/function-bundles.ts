@@ -1,6 +1,6 @@
 import { build, version, type BuildOptions, type Metafile } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputDigests } from './input-digests';
 
@@ -66,8 +66,8 @@ interface EntryRecord {
  * each entry's latest build. A lookup hashes the current contents of those files: when a bundle of that hash
  * exists, esbuild does not run. Any change to a file the function was built from, to the lock file, the options or
  * esbuild's version gives another hash, so the function is bundled again (into a new directory: switching back to
- * an earlier state finds its bundle). A new file that changes how an unchanged import resolves is not noticed:
- * `npm start -- --fresh` empties the cache.
+ * an earlier state finds its bundle; bundles unused for a week are pruned). A new file that changes how an unchanged
+ * import resolves is not noticed: `npm start -- --fresh` empties the cache.
  */
 export class BundleCache {
   private readonly pending = new Map<string, { requested: Promise<void>; done: Promise<FunctionBundle> }>();
@@ -123,12 +123,40 @@ export class BundleCache {
     return lookup;
   }
 
+  /**
+   * Removes the bundles no start has used for `unusedForMs` (a week by default) except those of this start, and
+   * builds an interrupted start left behind; resolves to the number of directories removed.
+   */
+  async prune(unusedForMs = 7 * 24 * 3600_000): Promise<number> {
+    const inUse = new Set<string>();
+    for (const { done } of this.pending.values()) {
+      const bundle = await done.catch(() => undefined);
+      if (bundle) inUse.add(bundle.hash);
+    }
+    const now = Date.now();
+    let removed = 0;
+    for (const name of await readdir(this.cacheDir).catch(() => [] as string[])) {
+      const maxAge = /^[0-9a-f]{64}$/.test(name) && !inUse.has(name) ? unusedForMs : name.startsWith('building-') ? 3600_000 : undefined;
+      if (maxAge === undefined) continue;
+      const modified = await stat(path.join(this.cacheDir, name)).then((s) => s.mtimeMs, () => now);
+      if (now - modified > maxAge) {
+        await rm(path.join(this.cacheDir, name), { recursive: true, force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   private async cached(entry: string): Promise<FunctionBundle | undefined> {
     const record = await readFile(this.recordPath(entry), 'utf8').then((text) => JSON.parse(text) as EntryRecord, () => undefined);
     if (!record || !Array.isArray(record.inputs)) return undefined;
     const hash = this.bundleHash(entry, record.inputs);
     const dir = path.join(this.cacheDir, hash);
-    return (await isFile(path.join(dir, 'index.js'))) ? { entry, hash, dir, built: false } : undefined;
+    if (!(await isFile(path.join(dir, 'index.js')))) return undefined;
+    // The directory's time says when a start last used it (see prune).
+    const now = new Date();
+    await utimes(dir, now, now).catch(() => undefined);
+    return { entry, hash, dir, built: false };
   }
 
   private async build(entry: string, onRequested: () => void): Promise<FunctionBundle> {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../../infra/local-cloud/local-cloud';
 import { createPipelineApp } from '../../../infra/pipeline-app';
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 let dataDir: string;
@@ -34,10 +34,13 @@ function appWithoutIndex(options: { outdir: string; context: Record<string, unkn
   return app;
 }
 
-it('keeps data across restarts, adds indexes a newer template defines, and wipes everything with fresh', async () => {
+it('keeps data across restarts, adds indexes a newer template defines, reuses the assembly and bundles while nothing changed, and wipes everything with fresh', async () => {
   const item = { pk: { S: 'OEM#restart' }, sk: { S: 'DP#dev#device#0#temp' }, gsi1pk: { S: 'OEM#restart' }, gsi1sk: { S: 'NAME#temp#dev#device#0' } };
 
   let cloud = await start({ buildApp: appWithoutIndex });
+  // Every function bundled by esbuild into the data directory's cache.
+  const bundles = cloud.build.bundlesBuilt;
+  expect(cloud.build).toEqual({ synthesized: true, bundlesBuilt: cloud.functions.size, bundlesReused: 0 });
   let { dynamodb, s3 } = clients(cloud);
   const table = cloud.outputs.DatapointLogTableName!;
   const bucket = cloud.outputs.ExportBucketName!;
@@ -48,7 +51,9 @@ it('keeps data across restarts, adds indexes a newer template defines, and wipes
   s3.destroy();
   await cloud.stop();
 
+  // Another app, so a new synth; the functions' inputs are unchanged, so esbuild does not run.
   cloud = await start();
+  expect(cloud.build).toEqual({ synthesized: true, bundlesBuilt: 0, bundlesReused: bundles });
   ({ dynamodb, s3 } = clients(cloud));
   expect(cloud.outputs.DatapointLogTableName).toBe(table);
   const { Items } = await dynamodb.send(new QueryCommand({ TableName: table, IndexName: 'byName', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': item.pk } }));
@@ -58,7 +63,19 @@ it('keeps data across restarts, adds indexes a newer template defines, and wipes
   s3.destroy();
   await cloud.stop();
 
+  // Nothing changed: the assembly is reused as well, and the functions run from the cached bundles.
+  cloud = await start();
+  expect(cloud.build).toEqual({ synthesized: false, bundlesBuilt: 0, bundlesReused: bundles });
+  expect(await (await fetch(`${cloud.apiUrl}/health`)).json()).toEqual({ status: 'ok' });
+  ({ dynamodb, s3 } = clients(cloud));
+  expect((await dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: item.pk, sk: item.sk } }))).Item).toEqual(item);
+  dynamodb.destroy();
+  s3.destroy();
+  await cloud.stop();
+
+  // Fresh wipes the caches with the data: everything is built again.
   cloud = await start({ fresh: true });
+  expect(cloud.build).toEqual({ synthesized: true, bundlesBuilt: bundles, bundlesReused: 0 });
   ({ dynamodb, s3 } = clients(cloud));
   expect((await dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: item.pk, sk: item.sk } }))).Item).toBeUndefined();
   await expect(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'kept.txt' }))).rejects.toMatchObject({ name: 'NoSuchKey' });

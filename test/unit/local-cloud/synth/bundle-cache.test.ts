@@ -1,5 +1,5 @@
 import { build, version, type BuildOptions } from 'esbuild';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BundleCache, FUNCTION_BUNDLE_OPTIONS, type Esbuild } from '../../../../infra/local-cloud/bundles/function-bundles';
@@ -127,5 +127,22 @@ describe('bundle hash', () => {
     await expect(cacheOf(quiet).bundle(ENTRY)).rejects.toThrow(/Build failed/);
     await write('src/greeting.ts', 'export const greeting = (name: string) => `hello ${name}`;\n');
     expect(await cacheOf(quiet).bundle(ENTRY)).toMatchObject({ built: true });
+  });
+
+  it('prunes bundles unused for a week and builds left half-way, never those of the current start', async () => {
+    const old = new Date(Date.now() - 8 * 24 * 3600_000);
+    const used = await cacheOf().bundle(ENTRY);
+    await utimes(used.dir, old, old);
+    const stale = path.join(cacheDir, 'f'.repeat(64));
+    const recent = path.join(cacheDir, 'e'.repeat(64));
+    const leftover = path.join(cacheDir, 'building-x');
+    for (const dir of [stale, recent, leftover]) await mkdir(dir);
+    await utimes(stale, old, old);
+    await utimes(leftover, old, old);
+
+    const cache = cacheOf();
+    await cache.bundle(ENTRY);
+    expect(await cache.prune()).toBe(2);
+    expect((await readdir(cacheDir)).sort()).toEqual(['e'.repeat(64), 'entries', used.hash].sort());
   });
 });
