@@ -1,0 +1,57 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { lambdaEntry, PipelineFunction, REPO_ROOT } from '../../../../infra/constructs/pipeline-function';
+import { synthesize } from '../../../../infra/local-cloud/synth';
+
+jest.setTimeout(120_000);
+
+let dataDir: string;
+beforeEach(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'synthesize-'));
+});
+afterEach(() => rm(dataDir, { recursive: true, force: true }));
+
+/** A small app (the built-in template validation is not what is tested); `plain` adds a NodejsFunction that records no entry. */
+const appWith = (plain: boolean) => ({ outdir, context }: { outdir: string; context: Record<string, unknown> }) => {
+  const app = new App({ outdir, context, builtinCloudFormationValidation: false });
+  const stack = new Stack(app, 'Probe', { env: { region: 'us-east-1' } });
+  new PipelineFunction(stack, 'Health', { entry: lambdaEntry('health'), description: 'probe' });
+  if (plain) new NodejsFunction(stack, 'Plain', { entry: lambdaEntry('identity'), runtime: Runtime.NODEJS_22_X, projectRoot: REPO_ROOT, depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json') });
+  return app;
+};
+
+/** Each function's asset directory (as services/lambda/deploy.ts resolves it) and its files. */
+async function assetFiles(assemblyDir: string, template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }) {
+  const out: Record<string, string[]> = {};
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const key = (resource.Properties!.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
+    out[id.replace(/[0-9A-F]{8}$/, '')] = (await readdir(path.join(assemblyDir, `asset.${key}`))).sort();
+  }
+  return out;
+}
+
+it('skips CDK’s bundling and fills each function’s asset directory from the cache', async () => {
+  const first = await synthesize(REPO_ROOT, dataDir, { buildApp: appWith(false) });
+  expect(first.build).toEqual({ synthesized: true, bundlesBuilt: 1, bundlesReused: 0 });
+  expect(await assetFiles(first.assemblyDir, first.template)).toEqual({ Health: ['index.js', 'index.js.map'] });
+  const [bundle] = (await readdir(path.join(dataDir, 'bundles'))).filter((name) => /^[0-9a-f]{64}$/.test(name));
+  const key = (Object.values(first.template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!.Properties!.Code as { S3Key: string }).S3Key;
+  const [cached, asset] = await Promise.all([stat(path.join(dataDir, 'bundles', bundle!, 'index.js')), stat(path.join(first.assemblyDir, `asset.${key.replace(/\.zip$/, '')}`, 'index.js'))]);
+  expect(asset.ino).toBe(cached.ino);
+
+  // A given app is synthesized again each time; its bundle comes from the cache.
+  const second = await synthesize(REPO_ROOT, dataDir, { buildApp: appWith(false) });
+  expect(second.build).toEqual({ synthesized: true, bundlesBuilt: 0, bundlesReused: 1 });
+  expect(await assetFiles(second.assemblyDir, second.template)).toEqual({ Health: ['index.js', 'index.js.map'] });
+});
+
+it('lets CDK bundle an app with a NodejsFunction that records no entry', async () => {
+  const synth = await synthesize(REPO_ROOT, dataDir, { buildApp: appWith(true) });
+  expect(synth.build).toEqual({ synthesized: true, bundlesBuilt: 0, bundlesReused: 0 });
+  expect(await assetFiles(synth.assemblyDir, synth.template)).toEqual({ Health: ['index.js', 'index.js.map'], Plain: ['index.js'] });
+});
