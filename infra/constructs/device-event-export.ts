@@ -115,8 +115,8 @@ export class DeviceEventExport extends Construct {
       entry: lambdaEntry('export-planner'),
       description: 'Export stage 2: every minute, the manifest of each closed window and one compaction task per partition',
       service: 'export-planner',
-      // It waits up to the grace period past the minute before planning.
-      timeout: Duration.seconds(60 + delaySeconds),
+      // It waits up to the grace period past the minute, then plans every closed window not yet planned.
+      timeout: Duration.minutes(2),
       memorySize: 512,
       environment: {
         [ENV.exportBucket]: bucket.bucketName,

@@ -119,7 +119,7 @@ describe('DeviceEventExport', () => {
 
     it('gives the planner the window, the grace and the queue, and lets it send there and write only under _compaction/', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
-        Timeout: 75,
+        Timeout: 120,
         Environment: { Variables: Match.objectLike({
           EXPORT_WINDOW_SECONDS: '300',
           EXPORT_COMPACTION_DELAY_SECONDS: '15',
