@@ -86,8 +86,12 @@ export async function selectDatapoints(
   if (!datapointKeyFits({ dsn: scope.dsn ?? '', block: scope.block ?? '', blockIndex: scope.blockIndex ?? 0, name: scope.name ?? '' })) return [];
   const selected: SelectedDatapoint[] = [];
   let chunk: DatapointRecord[] = [];
+  // A device's datapoints come together (keys start with the device): its record is looked up once.
+  const devices = new Map<string, DeviceRecord>();
   const flush = async () => {
-    const devices = await store.getDevices(oemId, chunk.map((d) => d.dsn));
+    if (devices.size > 10_000) devices.clear();
+    const missing = [...new Set(chunk.map((d) => d.dsn))].filter((dsn) => !devices.has(dsn));
+    if (missing.length > 0) for (const [dsn, device] of await store.getDevices(oemId, missing)) devices.set(dsn, device);
     for (const datapoint of chunk) {
       const device = devices.get(datapoint.dsn)!;
       if (matches(address.id, { id: datapoint.dsn, name: datapoint.dsn, state: device.state, health: device.health })) selected.push({ datapoint, device });
