@@ -12,6 +12,7 @@ import { writeStagedBatch } from '../lambdas/domain/export/stage-batch';
 import { startLocalCloud } from '../infra/local-cloud/local-cloud';
 import { createFleet } from '../tools/simulator/fleet';
 import { bundleBenchmark } from './bundles';
+import { startBenchmark } from './start';
 import { loggerBenchmark, valueQueryBenchmark, type Figure } from './datapoint-logs';
 import { createPipelineApp } from '../infra/pipeline-app';
 import { mixedBatch, nullStore, STAGE_OPTIONS } from './fixtures';
@@ -234,6 +235,10 @@ async function main(): Promise<void> {
       figures.push(...(await valueQueryBenchmark(stored)));
     }
   }
+  if (!only || only === 'start') {
+    log('local cloud start, cold and warm…');
+    figures.push(...(await startBenchmark(log)));
+  }
   if (only && only !== 'bundles') return finish();
   log('Lambda bundles…');
   const outdir = await mkdtemp(path.join(os.tmpdir(), 'bench-assembly-'));
@@ -249,7 +254,7 @@ async function main(): Promise<void> {
 async function finish(): Promise<void> {
   const markdown = report();
   if (process.env.BENCH_ONLY) {
-    // A partial run (BENCH_ONLY=exporter|e2e|logs|bundles) prints its figures and keeps the report.
+    // A partial run (BENCH_ONLY=exporter|e2e|logs|start|bundles) prints its figures and keeps the report.
     process.stdout.write(`${markdown}\n`);
     return;
   }
