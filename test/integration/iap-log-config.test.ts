@@ -587,6 +587,62 @@ describe('validation: a client\'s mistake is a 4xx with {code, message}, never a
   });
 });
 
+// Regression tests: numbers DynamoDB cannot store got a 500 (its ValidationException), a body with a 7 MB
+// unknown field name a message repeating it whole, and {"minDeltaValue": 1, "pad": <9 MB>} a 200.
+describe('bodies a client gets wrong in size or range: 4xx, never a 5xx or a change', () => {
+  let token: string;
+  const at = (setting?: string) => logsPath('B1', 'device', '0', 'nviPT', setting);
+  const unchanged = async () => expect(expectOk(await api('GET', at(), token))[0]!.root).toEqual({ ...DEFAULT_ROOT, level1: { interval: 60, retention: 2, logMultiple: null } });
+
+  beforeAll(async () => {
+    token = (await tenant('bodies')).token;
+    expectOk(await api('PUT', at('1'), token, { interval: 60, retention: 2 }));
+  });
+
+  it.each([
+    ['a level\'s retention of 1e-131', '2', '{"retention": 1e-131}', /retention/],
+    ['a level\'s retention of 5e-324', '1', '{"retention": 5e-324}', /retention/],
+    ['a root level retention of 1e-131', undefined, '{"level3": {"retention": 1e-131}}', /level3\.retention/],
+    ['a root minDeltaTime of 1e-200', undefined, '{"root": {"minDeltaTime": 1e-200}}', /minDeltaTime/],
+    ['a root minDeltaValue of -1e-131', undefined, '{"minDeltaValue": -1e-131}', /minDeltaValue/],
+    ['a minDeltaValue of 1e-131', 'minDeltaValue', '1e-131', /minDeltaValue/],
+    ['a wrapped minDeltaValue of 5e-324', 'minDeltaValue', '{"minDeltaValue": 5e-324}', /minDeltaValue/],
+    ['a minDeltaTime of 1e-131', 'minDeltaTime', '1e-131', /minDeltaTime/],
+    ['a minDeltaValue of 1e400', 'minDeltaValue', '1e400', /minDeltaValue/],
+    ['a retention of 1e126', '1', '{"retention": 1e126}', /retention/],
+    ['a 39-digit minDeltaValue', 'minDeltaValue', '123456789012345678901234567890123456789', /minDeltaValue/],
+    ['a wrapped minDeltaValue beside an unknown field', 'minDeltaValue', '{"minDeltaValue": 1, "pad": "x"}', /"pad"/],
+    ['a wrapped minDeltaTime beside an unknown field', 'minDeltaTime', '{"minDeltaTime": 1, "pad": 1}', /"pad"/],
+    ['a wrapped root beside an unknown field', undefined, '{"root": {"minDeltaTime": 1}, "pad": 1}', /"pad"/],
+  ])('PUT with %s → 400 BadBody naming the field, unchanged', async (_what, setting, body, field) => {
+    const { message } = expectError(await api('PUT', at(setting), token, body), 400, 'BadBody');
+    expect(message).toMatch(field);
+    await unchanged();
+  });
+
+  it('quotes a long unknown field name in a short message', async () => {
+    const name = 'k'.repeat(60_000);
+    for (const [setting, body] of [['1', { [name]: 1 }], [undefined, { [name]: 1 }], ['minDeltaValue', { minDeltaValue: 1, [name]: 1 }]] as const) {
+      const reply = await api('PUT', at(setting), token, body);
+      expect(expectError(reply, 400, 'BadBody').message.length).toBeLessThan(400);
+    }
+    await unchanged();
+  });
+
+  it('answers a body over 64 KB with 413 BodyTooLarge as JSON: a 7 MB field name, a 9 MB padding beside a valid setting', async () => {
+    for (const [setting, body] of [
+      ['1', `{"${'k'.repeat(7 * 1024 * 1024)}": 1}`],
+      ['minDeltaValue', `{"minDeltaValue": 1, "pad": "${'x'.repeat(9 * 1024 * 1024)}"}`],
+      [undefined, `{"level1": {"retention": 1}, "pad": "${'x'.repeat(100 * 1024)}"}`],
+    ] as const) {
+      const reply = await api('PUT', at(setting), token, body);
+      expect(reply.contentType).toMatch(/application\/json/);
+      expect(expectError(reply, 413, 'BodyTooLarge').message.length).toBeLessThan(400);
+    }
+    await unchanged();
+  });
+});
+
 describe('addresses at the limits', () => {
   it('refuses a literal block index with leading zeros with 400, and configures nothing', async () => {
     const { token } = await tenant('index01');
