@@ -65,9 +65,9 @@ describe('the registry and the edge', () => {
   ])('%j %s → %s', (headers, url, service) => expect(serviceOf(request(headers, url), registry.services)).toBe(service));
 
   it('answers a service it does not run with 501 in the JSON protocol’s shape', async () => {
-    const response = await fetch(edge.url, { method: 'POST', headers: { ...signedFor('sqs'), 'content-type': 'application/x-amz-json-1.0' }, body: '{}' });
+    const response = await fetch(edge.url, { method: 'POST', headers: { ...signedFor('sns'), 'content-type': 'application/x-amz-json-1.0' }, body: '{}' });
     expect(response.status).toBe(501);
-    expect(await response.json()).toEqual({ __type: 'NotImplemented', message: 'The local cloud does not emulate the sqs API' });
+    expect(await response.json()).toEqual({ __type: 'NotImplemented', message: 'The local cloud does not emulate the sns API' });
     const streams = await fetch(edge.url, { method: 'POST', headers: { 'x-amz-target': 'DynamoDBStreams_20120810.ListStreams', ...signedFor('dynamodb') }, body: '{}' });
     expect([streams.status, ((await streams.json()) as { message: string }).message]).toEqual([501, 'The local cloud does not emulate the dynamodbstreams API']);
   });
