@@ -17,6 +17,14 @@ const USAGE = `Usage: npm start -- [options]
   -h, --help              this help
 Environment: EDGE_PORT (default 4566), PORT (default 3000), AWS_REGION (default us-east-1)`;
 
+/** Export settings for a demo (the stack's defaults are for a fleet: five-minute windows, 16 partitions). */
+export const DEMO_CONTEXT: Record<string, string> = {
+  exportWindowMinutes: '1',
+  exportCompactionDelaySeconds: '5',
+  exportCompactionPartitions: '2',
+  exportBatchingWindowSeconds: '2',
+};
+
 function fail(message: string): never {
   console.error(`${message}\n\n${USAGE}`);
   process.exit(2);
@@ -62,13 +70,16 @@ async function main(): Promise<void> {
   const started = Date.now();
   const rootDir = path.resolve(__dirname, '..', '..');
   console.log('Synthesizing the stack and starting the local cloud…');
+  // A demo sees its first files a minute after the first events: one-minute windows, a short grace,
+  // few compaction partitions. `--context` overrides each, e.g. --context exportWindowMinutes=5.
+  const context = { ...DEMO_CONTEXT, ...contextOrExit(args.context ?? []) };
   const cloud = await startLocalCloud({
     rootDir,
     fresh: args.fresh,
     edgePort: port('EDGE_PORT', 4566),
     apiPort: port('PORT', 3000),
     region: process.env.AWS_REGION || 'us-east-1',
-    context: contextOrExit(args.context ?? []),
+    context,
     functionLog: args.quiet ? () => undefined : (fn, line) => console.log(`[${fn.replace(/[0-9A-F]{8}$/, '')}] ${line}`),
   });
 
@@ -93,7 +104,8 @@ async function main(): Promise<void> {
 
   console.log(`
 Local cloud ready in ${((Date.now() - started) / 1000).toFixed(1)} s (data in ${path.relative(process.cwd(), cloud.dataDir) || '.'}/)
-  AWS endpoint   ${cloud.edgeUrl}   (S3, DynamoDB, Kinesis, IAM, Secrets Manager; region ${cloud.region})
+  AWS endpoint   ${cloud.edgeUrl}   (S3, DynamoDB, Kinesis, SQS, EventBridge, IAM, STS, Secrets Manager; region ${cloud.region})
+  Export         one CSV per OEM, type and ${String(context.exportWindowMinutes)}-minute window, written ${String(context.exportCompactionDelaySeconds)} s after the window closes
   HTTP API       ${cloud.apiUrl}     (try: curl ${cloud.apiUrl}/health)
   Outputs        ${path.join(path.relative(process.cwd(), cloud.dataDir) || '.', 'outputs.json')}
 ${Object.entries(cloud.outputs).map(([k, v]) => `    ${k.padEnd(22)} ${v}`).join('\n')}
