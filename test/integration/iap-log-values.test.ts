@@ -1,180 +1,44 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { KinesisStreamEvent } from 'aws-lambda';
-import type { LocalCloud } from '../../infra/local-cloud/local-cloud';
-import type { BufferedRequest } from '../../infra/local-cloud/aws-protocol/http';
-import { formatLocal, formatUtc } from '../../lambdas/domain/datapoint-logs/time-format';
-import { valuePartition } from '../../lambdas/domain/datapoint-logs/keys';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { openDeployment, type Deployment } from './deployment';
+import { connectivityEvent, locationEvent, logsPath, putEvents, registrationEvent } from './iap-helpers';
 import {
-  call, connectivityEvent, datapointEvent, locationEvent, logsPath, putEvents, registrationEvent, uniqueOem, type ApiReply, type ReplyEntry } from './iap-helpers';
-import { eventually, startTestCloud } from './local-cloud-helpers';
+  baseTime, EVERY, expected, expectError, expectOk, expectSortedByUtc, S, summary, tags, update, VALUE_KEYS, valuesApi, valuesPath, type ErrorBody, type Json, type Page, type Value,
+} from './iap-values-helpers';
+import { eventually } from './local-cloud-helpers';
 
 /**
- * The IAP log value routes end to end on the local cloud: datapoints configured through the
- * configuration routes, DSS events put on the real stream, the datapoint-logger deciding and writing
- * values to DynamoDB, the values function answering over the HTTP API with real tokens. Every test has
- * its own OEM. Faults are injected at the edge (`cloud.intercept('dynamodb', …)`).
+ * The IAP log value routes end to end on a deployment (the embedded local cloud, or the one PIPELINE_OUTPUTS
+ * describes: see deployment.ts): datapoints configured through the configuration routes, DSS events put on
+ * the real stream, the datapoint-logger deciding and writing values to DynamoDB, the values function
+ * answering over the HTTP API with real tokens. Every test has its own OEM. Fault injection, redelivery of
+ * a batch to the function and the TTL sweep need the local cloud's hooks: local-only/iap-log-values-faults.test.ts.
  */
 
 jest.setTimeout(120_000);
 
-let cloud: LocalCloud;
+let deployment: Deployment;
 let kinesis: KinesisClient;
 let doc: DynamoDBDocumentClient;
 let streamName: string;
 let table: string;
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  const config = { region: cloud.region, endpoint: cloud.edgeUrl, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-  kinesis = new KinesisClient(config);
-  doc = DynamoDBDocumentClient.from(new DynamoDBClient(config));
-  streamName = cloud.outputs.EventStreamName!;
-  table = cloud.outputs.DatapointLogTableName!;
+  deployment = await openDeployment();
+  kinesis = new KinesisClient(deployment.aws);
+  doc = DynamoDBDocumentClient.from(new DynamoDBClient(deployment.aws));
+  streamName = deployment.outputs.EventStreamName!;
+  table = deployment.outputs.DatapointLogTableName!;
 });
 
 afterAll(async () => {
   kinesis?.destroy();
   doc?.destroy();
-  await cloud?.stop();
+  await deployment?.stop();
 });
 
-// ---- helpers --------------------------------------------------------------------------------------
-
-type Json = Record<string, unknown>;
-type Tag = Record<string, null>;
-interface Value extends ReplyEntry {
-  value: unknown;
-  tags: Tag[];
-}
-interface Page {
-  snapshot: number;
-  resources: Value[];
-  remainingPages: number;
-}
-interface ErrorBody {
-  code: string;
-  message: string;
-}
-
-const S = 1000;
-const VALUE_KEYS = ['id', 'local', 'utc', 'deviceId', 'deviceName', 'blockName', 'blockIndex', 'datapointName', 'deviceState', 'deviceHealth', 'value', 'tags'];
-
-async function tenant(label: string): Promise<{ oemId: string; token: string }> {
-  const oemId = uniqueOem(label);
-  return { oemId, token: await cloud.issuer.sign({ oemId }) };
-}
-
-const api = <T = Value[]>(method: string, path: string, token?: string, body?: unknown) => call<T>(cloud, method, path, token, body);
-
-/** `…/logs/value/{value_param}` of an address, elements as they go on the wire. */
-const valuesPath = (id: string, block: string, index: string, name: string, valueParam = '*') => logsPath(id, block, index, name, `value/${valueParam}`);
-
-/** A recent whole second plus `ms` milliseconds: event times for a test, in the past so nothing is after "now". */
-const baseTime = (secondsAgo = 600, ms = 123) => Math.floor(Date.now() / 1000) * 1000 - secondsAgo * S + ms;
-
-/** A datapoint event at `at`, to the millisecond. */
-function update(oemId: string, dsn: string, name: string, value: unknown, at: number, options: { block?: string; blockIndex?: number } = {}): Json {
-  const event = datapointEvent(oemId, dsn, name, { ...options, value, at });
-  const body = event.datapoint as Json;
-  body.updated_at = body.created_at = new Date(at).toISOString();
-  return event;
-}
-
-type LevelSetting = { interval: number; retention: number };
-interface Root {
-  level1?: LevelSetting;
-  level2?: LevelSetting;
-  level3?: LevelSetting;
-  minDeltaValue?: string | number;
-  minDeltaTime?: number;
-}
-const EVERY: Root = { level1: { interval: 0, retention: 1 }, minDeltaValue: 'always' };
-
-/** PUTs a datapoint's configuration on its literal path (which registers it); returns the datapoint's id. */
-async function configure(token: string, dsn: string, name: string, root: Root, block = 'device', index = '0'): Promise<number> {
-  const reply = await api<Array<{ id: number }>>('PUT', logsPath(dsn, block, index, name), token, root);
-  expect({ status: reply.status, entries: Array.isArray(reply.body) ? reply.body.length : reply.body }).toEqual({ status: 200, entries: 1 });
-  return reply.body[0]!.id;
-}
-
-function expectOk<T>(reply: ApiReply<T>): T {
-  expect({ status: reply.status, body: reply.body }).toEqual({ status: 200, body: expect.anything() });
-  expect(reply.contentType).toMatch(/application\/json/);
-  return reply.body;
-}
-
-function expectError(reply: ApiReply<unknown>, status: number, code?: string): ErrorBody {
-  expect({ status: reply.status, body: reply.body }).toEqual({ status, body: { code: code ?? expect.any(String), message: expect.any(String) } });
-  return reply.body as ErrorBody;
-}
-
-/** Polls GET `path` until it answers at least `count` values (the logger has caught up). */
-async function valuesWhen(token: string, path: string, count: number, timeoutMs = 20_000): Promise<Value[]> {
-  return eventually(async () => {
-    const reply = await api('GET', path, token);
-    return reply.status === 200 && Array.isArray(reply.body) && reply.body.length >= count ? reply.body : undefined;
-  }, timeoutMs, `${count} values at ${path}`);
-}
-
-const tags = (...levels: number[]): Tag[] => levels.map((l) => ({ [`log_level_${l}`]: null }));
-
-/** A value as the reply must show it (id checked separately). */
-function expected(dsn: string, name: string, at: number, value: unknown, levels: number[], device: { state?: string; health?: string; timeZone?: string; block?: string; index?: string } = {}): Value {
-  return {
-    id: expect.any(Number) as unknown as number,
-    local: formatLocal(at, device.timeZone),
-    utc: formatUtc(at),
-    deviceId: dsn,
-    deviceName: dsn,
-    blockName: device.block ?? 'device',
-    blockIndex: device.index ?? '0',
-    datapointName: name,
-    deviceState: device.state ?? 'provisioned',
-    deviceHealth: device.health ?? 'normal',
-    value,
-    tags: tags(...levels),
-  };
-}
-
-const summary = (values: Value[]) => values.map((v) => `${v.deviceId}/${v.datapointName}=${JSON.stringify(v.value)}`);
-const utcMs = (v: Value) => Date.parse(`${v.utc.slice(0, 23).replace(' ', 'T')}Z`);
-
-function expectSortedByUtc(values: Value[]): void {
-  const times = values.map(utcMs);
-  expect(times).toEqual([...times].sort((a, b) => a - b));
-}
-
-/** The value items of a datapoint as stored in the table (for checks behind the API). */
-async function storedItems(oemId: string, dsn: string, name: string, block = 'device', blockIndex = 0): Promise<Json[]> {
-  const items: Json[] = [];
-  let startKey: Json | undefined;
-  do {
-    const page = await doc.send(new QueryCommand({
-      TableName: table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': valuePartition(oemId, { dsn, block, blockIndex, name }) },
-      ExclusiveStartKey: startKey,
-    }));
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-}
-
-const targetOf = (request: BufferedRequest) => request.headers['x-amz-target'] ?? '';
-const bodyOf = (request: BufferedRequest) => request.body.toString('utf8');
-const throttled = () => ({
-  status: 400,
-  headers: { 'content-type': 'application/x-amz-json-1.0' },
-  body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'throttled' }),
-});
-const internalError = () => ({
-  status: 500,
-  headers: { 'content-type': 'application/x-amz-json-1.0' },
-  body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'injected' }),
-});
+const { tenant, api, configure, valuesWhen, storedItems } = valuesApi(() => ({ deployment, doc, table }));
 
 // ---- tests ----------------------------------------------------------------------------------------
 
@@ -489,38 +353,6 @@ describe('DELETE …/logs/value/{value_param}', () => {
 });
 
 describe('retention', () => {
-  it('hides a value once its level\'s retention has passed, although the item is still in the table; TTL then removes it', async () => {
-    const { oemId, token } = await tenant('expiry');
-    const dsn = 'EXP001';
-    const retentionDays = 0.00005; // 4.32 s
-    const windowMs = Math.round(retentionDays * 24 * 3600 * S);
-    await configure(token, dsn, 'temp', { level1: { interval: 0, retention: retentionDays }, minDeltaValue: 'always' });
-    const at = Date.now();
-    await putEvents(kinesis, streamName, [update(oemId, dsn, 'temp', 1, at)]);
-    const path = valuesPath(dsn, '*', '*', '*');
-    const [seen] = await valuesWhen(token, path, 1, windowMs);
-    expect(seen).toEqual(expected(dsn, 'temp', at, 1, [1]));
-    const [item] = await storedItems(oemId, dsn, 'temp');
-    expect(item).toMatchObject({ id: seen!.id, at, value: 1, expiresAt: Math.ceil((at + windowMs) / 1000) });
-
-    await eventually(async () => ((await api('GET', path, token)).body.length === 0 ? true : undefined), 15_000, 'the value to expire');
-    expect(Date.now()).toBeGreaterThanOrEqual(at + windowMs);
-    // Still in the table (TTL deletes late; the background sweep cannot have run on it yet: it deletes
-    // only once the TTL second is over, at least a second after reads stopped showing the value).
-    expect(await storedItems(oemId, dsn, 'temp')).toEqual([item]);
-    // A sweep deletes items whose TTL (epoch seconds) has passed: not at expiresAt itself.
-    const expiresAt = item!.expiresAt as number;
-    await cloud.sweepExpiredItems(expiresAt);
-    expect(await storedItems(oemId, dsn, 'temp')).toEqual([item]);
-    expect(expectOk(await api('GET', path, token))).toEqual([]);
-    expect(expectOk(await api<Page>('GET', `${path}?pg=0`, token))).toEqual({ snapshot: expect.any(Number), resources: [], remainingPages: 0 });
-    expect(expectOk(await api('GET', valuesPath(dsn, '*', '*', '*', String(seen!.id)), token))).toEqual([]);
-
-    // One second later it goes.
-    await cloud.sweepExpiredItems(expiresAt + 1);
-    expect(await storedItems(oemId, dsn, 'temp')).toEqual([]);
-  });
-
   it('applies a shortened retention to reads at once, and a lengthened one brings values back; tags show the levels still keeping a value', async () => {
     const { oemId, token } = await tenant('shorten');
     const dsn = 'EXP002';
@@ -591,169 +423,6 @@ describe('tenancy', () => {
 });
 
 describe('faults and redelivery', () => {
-  const logger = () => [...cloud.functions.values()].find((f) => f.definition.logicalId.startsWith('DatapointLoggerFunction'))!;
-
-  /** A Kinesis event as Lambda would deliver it, records from `firstSeq` on. */
-  function kinesisEvent(events: Json[], firstSeq: bigint): KinesisStreamEvent {
-    return {
-      Records: events.map((event, i) => ({
-        kinesis: {
-          kinesisSchemaVersion: '1.0',
-          partitionKey: String((event.metadata as Json).dsn),
-          sequenceNumber: String(firstSeq + BigInt(i)),
-          data: Buffer.from(JSON.stringify(event)).toString('base64'),
-          approximateArrivalTimestamp: Date.now() / 1000,
-        },
-        eventSource: 'aws:kinesis',
-        eventVersion: '1.0',
-        eventID: `shardId-000000000077:${firstSeq + BigInt(i)}`,
-        eventName: 'aws:kinesis:record',
-        invokeIdentityArn: 'arn:aws:iam::000000000000:role/test',
-        awsRegion: cloud.region,
-        eventSourceARN: cloud.outputs.EventStreamArn!,
-      })),
-    };
-  }
-
-  it('logs every value exactly once after BatchWriteItem is throttled for a while (the batch is retried)', async () => {
-    const { oemId, token } = await tenant('throttle');
-    const dsn = 'FLT001';
-    const B = baseTime();
-    await configure(token, dsn, 'temp', EVERY);
-    let seen = 0;
-    let injected = 0;
-    cloud.intercept('dynamodb', async (request) => {
-      if (!targetOf(request).endsWith('.BatchWriteItem') || !bodyOf(request).includes(oemId)) return undefined;
-      seen++;
-      // The first write (25 values) goes through; the next five are throttled: more than the SDK's
-      // own retries, so the logger reports the batch and Lambda retries it, rewriting the first 25.
-      if (seen >= 2 && injected < 5) {
-        injected++;
-        return throttled();
-      }
-      return undefined;
-    });
-    try {
-      await putEvents(kinesis, streamName, Array.from({ length: 30 }, (_, k) => update(oemId, dsn, 'temp', k, B + k * 100)));
-      const values = await valuesWhen(token, valuesPath('*', '*', '*', '*'), 30, 30_000);
-      expect(injected).toBe(5);
-      await new Promise((r) => setTimeout(r, 1000));
-      const after = expectOk(await api('GET', valuesPath('*', '*', '*', '*'), token));
-      expect(after).toEqual(values);
-      expect(values.map((v) => v.value)).toEqual(Array.from({ length: 30 }, (_, k) => k));
-      const datapointId = Math.floor(values[0]!.id / 1e9);
-      expect(values.map((v) => v.id)).toEqual(Array.from({ length: 30 }, (_, k) => datapointId * 1e9 + k + 1));
-      expect(await storedItems(oemId, dsn, 'temp')).toHaveLength(30);
-    } finally {
-      cloud.intercept('dynamodb', undefined);
-    }
-  });
-
-  it('logs every value exactly once after saving the logger state (UpdateItem) fails for a while', async () => {
-    const { oemId, token } = await tenant('statefail');
-    const dsn = 'FLT002';
-    const B = baseTime();
-    await configure(token, dsn, 'a', EVERY);
-    await configure(token, dsn, 'b', EVERY);
-    let injected = 0;
-    cloud.intercept('dynamodb', async (request) => {
-      const body = bodyOf(request);
-      if (!targetOf(request).endsWith('.UpdateItem') || !body.includes(oemId) || !body.includes('#logger')) return undefined;
-      // Values are written, then the state save fails more often than the SDK retries: the batch
-      // comes again with the old state and must write the same values, not new ones.
-      if (injected < 7) {
-        injected++;
-        return injected % 2 === 0 ? throttled() : internalError();
-      }
-      return undefined;
-    });
-    try {
-      const events = Array.from({ length: 20 }, (_, k) => update(oemId, dsn, k % 2 === 0 ? 'a' : 'b', k, B + k * 100));
-      await putEvents(kinesis, streamName, events);
-      // The values are there from the first attempt on; the batch is done once the states are saved.
-      const values = await valuesWhen(token, valuesPath('*', '*', '*', '*'), 20, 30_000);
-      await eventually(async () => (injected >= 7 ? true : undefined), 30_000, 'the injected failures');
-      await putEvents(kinesis, streamName, [update(oemId, dsn, 'b', 'sentinel', B + 30 * S)]);
-      await valuesWhen(token, valuesPath('*', '*', '*', 'b', '*+value==sentinel'), 1, 30_000);
-      expect(injected).toBe(7);
-      expect(expectOk(await api('GET', valuesPath('*', '*', '*', '*', `*+utc<${new Date(B + 30 * S).toISOString()}`), token))).toEqual(values);
-      expect(values.map((v) => v.value)).toEqual(Array.from({ length: 20 }, (_, k) => k));
-      for (const name of ['a', 'b']) {
-        const mine = values.filter((v) => v.datapointName === name).map((v) => v.id % 1e9);
-        expect(mine).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-        expect((await storedItems(oemId, dsn, name)).filter((i) => i.value !== 'sentinel')).toHaveLength(10);
-      }
-
-      // And the state was saved in the end: the same events again log nothing.
-      await putEvents(kinesis, streamName, [...events, update(oemId, dsn, 'a', 'sentinel', B + 60 * S)]);
-      const withSentinel = await valuesWhen(token, valuesPath('*', '*', '*', '*'), 22);
-      expect(withSentinel.slice(0, 20)).toEqual(values);
-      expect(withSentinel.slice(20).map((v) => [v.datapointName, v.value])).toEqual([['b', 'sentinel'], ['a', 'sentinel']]);
-    } finally {
-      cloud.intercept('dynamodb', undefined);
-    }
-  });
-
-  // Regression test (fixed; the bug was in lambdas/datapoint-logs/logger.ts:69-70): device facts of the batch are stored before the
-  // values are written; when the value write fails and the batch is retried, every value is stamped
-  // with the device as it is AFTER the batch (here an update made while the device was online gets
-  // deviceHealth "down" from a later Offline event in the same batch).
-  it('keeps each value\'s device health as at its time when the batch is retried', async () => {
-    const { oemId, token } = await tenant('retryfacts');
-    const dsn = 'FLT003';
-    const B = baseTime();
-    await configure(token, dsn, 'temp', EVERY);
-    let injected = 0;
-    cloud.intercept('dynamodb', async (request) => {
-      if (!targetOf(request).endsWith('.BatchWriteItem') || !bodyOf(request).includes(oemId) || injected >= 4) return undefined;
-      injected++;
-      return internalError();
-    });
-    try {
-      await putEvents(kinesis, streamName, [update(oemId, dsn, 'temp', 1, B), connectivityEvent(oemId, dsn, 'Offline', B + S), update(oemId, dsn, 'temp', 2, B + 2 * S)]);
-      const values = await valuesWhen(token, valuesPath('*', '*', '*', '*'), 2, 30_000);
-      expect(injected).toBe(4);
-      expect(values.map((v) => [v.value, v.deviceHealth])).toEqual([[1, 'normal'], [2, 'down']]);
-    } finally {
-      cloud.intercept('dynamodb', undefined);
-    }
-  });
-
-  it('adds no value when the same Kinesis batch is delivered twice, or the same events come again on the stream', async () => {
-    const { oemId, token } = await tenant('redeliver');
-    const dsn = 'FLT004';
-    const B = baseTime();
-    await configure(token, dsn, 'temp', { level1: { interval: 0, retention: 1 }, minDeltaValue: 'any' });
-    const events = [
-      update(oemId, dsn, 'temp', 1, B),
-      update(oemId, dsn, 'temp', 2, B + S),
-      update(oemId, dsn, 'temp', 2, B + 2 * S), // same value: not logged (any)
-      connectivityEvent(oemId, dsn, 'Offline', B + 2500),
-      update(oemId, dsn, 'temp', 3, B + 3 * S),
-      update(oemId, dsn, 'temp', 4, B + 3 * S), // another update in the same second: logged too
-    ];
-    const event = kinesisEvent(events, 7_700_000_000_000n);
-    for (let delivery = 0; delivery < 2; delivery++) {
-      const result = await logger().invoke(event);
-      expect(result).toMatchObject({ ok: true, payload: { batchItemFailures: [] } });
-    }
-    const path = valuesPath('*', '*', '*', '*');
-    const values = expectOk(await api('GET', path, token));
-    expect(values).toEqual([
-      expected(dsn, 'temp', B, 1, [1]),
-      expected(dsn, 'temp', B + S, 2, [1]),
-      expected(dsn, 'temp', B + 3 * S, 3, [1], { health: 'down' }),
-      expected(dsn, 'temp', B + 3 * S, 4, [1], { health: 'down' }),
-    ]);
-    expect(values.map((v) => v.id % 1e9)).toEqual([1, 2, 3, 4]);
-
-    // The same events once more through the stream (DSS may send an event twice), then a sentinel.
-    await putEvents(kinesis, streamName, [...events, update(oemId, dsn, 'temp', 5, B + 10 * S)]);
-    const after = await valuesWhen(token, path, 5);
-    expect(after).toEqual([...values, expected(dsn, 'temp', B + 10 * S, 5, [1], { health: 'down' })]);
-    expect(after.map((v) => v.id % 1e9)).toEqual([1, 2, 3, 4, 5]);
-  });
-
   // Regression test (fixed; the bug was in lambdas/datapoint-logs/logger.ts:108 / values.ts:82-86): the stream accepts string values up
   // to 1,000,000 characters (shared/device-events.ts), but a DynamoDB item is at most 400 KB. A
   // datapoint update with a 500,000-character value makes BatchWriteItem fail with a
