@@ -66,7 +66,10 @@ export function canForgeTokens(): boolean {
 /** `it` where tokens can be forged (see canForgeTokens), else `it.skip`. */
 export const itWithForgedTokens: jest.It = canForgeTokens() ? it : it.skip;
 
-const issuerBeside = (outputsFile: string) => path.join(path.dirname(path.resolve(outputsFile)), 'issuer.json');
+/** Where a running local cloud keeps its issuer's key: beside its outputs.json. */
+function issuerBeside(outputsFile: string): string {
+  return path.join(path.dirname(path.resolve(outputsFile)), 'issuer.json');
+}
 
 /**
  * The outputs of one stack: the flat keys the local cloud writes, or the stack-keyed shape of
