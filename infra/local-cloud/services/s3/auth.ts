@@ -42,6 +42,17 @@ export class S3Authorizer {
     this.auth.recordUse(caller, 's3');
     return undefined;
   };
+
+  /**
+   * Whether the caller may list `bucket` (no prefix given). S3 answers a read of a missing key with 404 only
+   * to such a caller and with 403 AccessDenied to others, so that a key's existence does not leak; the
+   * gateway asks this before answering 404. Unchecked and unsigned callers may.
+   */
+  readonly mayListBucket = (request: BufferedRequest, bucket: string): boolean => {
+    const caller = this.auth.authenticate(request, { s3: true });
+    if (caller.kind !== 'user') return true;
+    return this.auth.authorize(caller.user, { action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}`, context: {} }).decision === 'Allow';
+  };
 }
 
 /** Object sub-resources → [read action, write action, delete action]. */

@@ -74,6 +74,8 @@ export class S3Gateway {
     private readonly configDir: string,
     /** Checks the caller on the request as signed (see auth.ts); an answer refuses the request. */
     private readonly authorize?: (request: BufferedRequest) => Promise<LocalResponse | undefined>,
+    /** Whether the caller may list the bucket: a missing key is a 404 only then, else a 403 (see auth.ts). */
+    private readonly mayListBucket?: (request: BufferedRequest, bucket: string) => boolean,
   ) {}
 
   readonly handle = async (incoming: BufferedRequest): Promise<LocalResponse> => {
@@ -102,7 +104,11 @@ export class S3Gateway {
     if (!key) return forward(this.s3rverPort, request);
 
     if (method === 'GET' && query.has('acl')) return this.acl(bucket, key);
-    if ((method === 'GET' || method === 'HEAD') && !OBJECT_SUBRESOURCES.some((s) => query.has(s))) return this.getObject(request, target, query);
+    if ((method === 'GET' || method === 'HEAD') && !OBJECT_SUBRESOURCES.some((s) => query.has(s))) {
+      const { missingKey, ...answer } = await this.getObject(request, target, query);
+      if (missingKey && this.mayListBucket && !this.mayListBucket(incoming, bucket)) return s3Error(403, 'AccessDenied', 'Access Denied');
+      return answer;
+    }
     const uploadId = query.get('uploadId');
     if (uploadId !== null) {
       // An upload id belongs to the key it was started for (s3rver would complete it under that key whatever the URL).
@@ -164,14 +170,14 @@ export class S3Gateway {
   }
 
   /** GetObject and HeadObject, from the store: metadata, one byte range, conditional requests. */
-  private async getObject(request: BufferedRequest, { bucket, key }: S3Target, query: URLSearchParams): Promise<LocalResponse> {
+  private async getObject(request: BufferedRequest, { bucket, key }: S3Target, query: URLSearchParams): Promise<LocalResponse & { missingKey?: boolean }> {
     if (!(await this.store.getBucket(bucket))) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
     const versionId = query.get('versionId');
     if (versionId !== null && versionId !== 'null') {
       return s3Error(400, 'InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: versionId });
     }
     const object = await this.store.openObject(bucket, key);
-    if (!object) return s3Error(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
+    if (!object) return { ...s3Error(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key }), missingKey: true };
     try {
       const { meta } = object;
       const outcome = evaluateConditions(request.headers, meta.etag, meta.lastModified);

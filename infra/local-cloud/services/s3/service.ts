@@ -27,7 +27,8 @@ export async function startS3(env: ServiceEnvironment, store: CredentialStore): 
   // s3rver's controllers read `ctx.store` and `ctx.app.store`: both become the local cloud's store.
   emulator.store = emulator.context.store = objects;
   const { port } = await emulator.run();
-  const gateway = new S3Gateway(port, objects, configDir, new S3Authorizer(store).check);
+  const authorizer = new S3Authorizer(store);
+  const gateway = new S3Gateway(port, objects, configDir, authorizer.check, authorizer.mayListBucket);
   return {
     name: 's3',
     matcher: { signingName: 's3', fallback: true },

@@ -124,6 +124,14 @@ describe('S3Authorizer', () => {
     expect(await status(request)).toBe('403 InvalidAccessKeyId');
   });
 
+  it('tells whether the caller may list the bucket without a prefix (a missing key is 403 otherwise, as on S3)', async () => {
+    const authorizer = new S3Authorizer(iam);
+    expect(authorizer.mayListBucket(await signed({ path: '/bucket/oem-a/missing' }, key), 'bucket')).toBe(false);
+    expect(authorizer.mayListBucket(await signed({ path: '/bucket/oem-a/missing' }, { accessKeyId: 'test', secretAccessKey: 'test' }), 'bucket')).toBe(true);
+    iam.putUserPolicy('oem-export-a', 'list', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::bucket' }] }));
+    expect(authorizer.mayListBucket(await signed({ path: '/bucket/oem-a/missing' }, key), 'bucket')).toBe(true);
+  });
+
   it('refuses a path that is not valid percent-encoding before checking anything', async () => {
     expect(await status({ method: 'GET', url: '/bucket/oem-a/%E0%A4%A', headers: { host: HOST }, body: Buffer.alloc(0) })).toBe('400 InvalidURI');
   });

@@ -212,6 +212,31 @@ describe('S3 gateway over the object store', () => {
     expect(await outcome(client.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'copy/x', CopySource: `${BUCKET}/copy/src.csv` })))).toBe('404 NoSuchKey');
   });
 
+  it('answers a missing key with 403 to an issued key that may not list the bucket, as S3 does, and 404 to one that may', async () => {
+    await put('oem-a/here.csv', 'here');
+    const keyFor = (user: string, list: Record<string, unknown>) => {
+      iam.createUser(user, '/');
+      iam.putUserPolicy(user, 'read', JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/oem-a/*` }, { Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${BUCKET}`, ...list }],
+      }));
+      const { accessKeyId, secretAccessKey } = iam.createAccessKey(user);
+      return new S3Client({ region: 'us-east-1', endpoint: edge.url, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
+    };
+    const prefixOnly = keyFor('prefix-only', { Condition: { StringLike: { 's3:prefix': ['oem-a/', 'oem-a/*'] } } });
+    const lister = keyFor('lister', {});
+    try {
+      expect(await (await prefixOnly.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'oem-a/here.csv' }))).Body!.transformToString()).toBe('here');
+      expect(await outcome(prefixOnly.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'oem-a/missing.csv' })))).toBe('403 AccessDenied');
+      expect(await outcome(prefixOnly.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'oem-a/../oem-b/never-written.csv' })))).toMatch(/^403 /);
+      expect(await outcome(lister.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'oem-a/missing.csv' })))).toBe('404 NoSuchKey');
+      expect(await outcome(text('oem-a/missing.csv'))).toBe('404 NoSuchKey');
+    } finally {
+      prefixOnly.destroy();
+      lister.destroy();
+    }
+  });
+
   it('binds a multipart upload to its key, and aborts it', async () => {
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'mp/own', ContentType: 'text/csv' }));
     const part = await client.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'mp/own', UploadId, PartNumber: 1, Body: 'only part' }));
