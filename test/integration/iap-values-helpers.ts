@@ -17,6 +17,8 @@ export interface Page {
   snapshot: number;
   resources: Value[];
   remainingPages: number;
+  /** Where the next page starts (pass it back as `xs`); present while another page follows. */
+  next?: string;
 }
 export interface ErrorBody {
   code: string;
