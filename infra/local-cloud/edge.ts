@@ -6,7 +6,7 @@ import {
   answerParserErrors, closeServer, flattenHeaders, listen, readRequest, RequestTooLargeError, sendResponse, type BufferedRequest, type LocalResponse, type ServerRequest,
   type ServerResponse,
 } from './aws-protocol/http';
-import type { LocalService } from './registry';
+import type { LocalService } from './service';
 
 /** What the edge needs of a service. */
 export type EdgeService = Pick<LocalService, 'name' | 'matcher' | 'handle'>;

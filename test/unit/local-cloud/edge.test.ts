@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BufferedRequest } from '../../../infra/local-cloud/aws-protocol/http';
 import { serviceOf, startEdge, type EdgeEndpoint } from '../../../infra/local-cloud/edge';
-import { ServiceRegistry, startServices, type RequestMatcher } from '../../../infra/local-cloud/registry';
+import { ServiceRegistry, startServices } from '../../../infra/local-cloud/registry';
+import type { RequestMatcher } from '../../../infra/local-cloud/service';
 
 const request = (headers: Record<string, string>, url = '/', body = ''): BufferedRequest => ({ method: 'POST', url, headers, body: Buffer.from(body) });
 const signedFor = (service: string) => ({ authorization: `AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=x` });

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { LocalService, ServiceEnvironment } from '../../registry';
+import type { LocalService, ServiceEnvironment } from '../../service';
 import type { LambdaService } from '../lambda/service';
 import { httpApiFromTemplate } from './deploy';
 import { LocalHttpApi } from './http-api';

@@ -2,7 +2,7 @@ import dynalite from 'dynalite';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { closeServer, listen } from '../../aws-protocol/http';
-import type { LocalService, ServiceEnvironment } from '../../registry';
+import type { LocalService, ServiceEnvironment } from '../../service';
 import { deployTables } from './deploy';
 import { DynamoDbGateway } from './provider';
 

@@ -1,4 +1,4 @@
-import type { LocalService, ServiceEnvironment } from '../../registry';
+import type { LocalService, ServiceEnvironment } from '../../service';
 import type { LambdaFunctionRuntime } from '../lambda/runtime';
 import { schedulesFromTemplate, type RuleDescription } from './deploy';
 import { eventsHandler } from './responses';

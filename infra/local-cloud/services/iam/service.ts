@@ -1,4 +1,4 @@
-import type { LocalService } from '../../registry';
+import type { LocalService } from '../../service';
 import type { LocalIam } from './models';
 import { iamHandler } from './responses';
 

@@ -2,7 +2,7 @@ import kinesalite from 'kinesalite';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { closeServer, listen } from '../../aws-protocol/http';
-import type { LocalService, ServiceEnvironment } from '../../registry';
+import type { LocalService, ServiceEnvironment } from '../../service';
 import { deployStreams } from './deploy';
 import { KinesisGateway } from './provider';
 

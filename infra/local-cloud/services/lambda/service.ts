@@ -4,7 +4,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
 import path from 'node:path';
 import { nameFromArn } from '../../cloudformation/template';
-import type { LocalService, ServiceEnvironment } from '../../registry';
+import type { LocalService, ServiceEnvironment } from '../../service';
 import { functionsFromTemplate, kinesisMappings, type FunctionOptions } from './deploy';
 import { KinesisEventSourceMapping } from './event-source-mapping';
 import type { LambdaFunctionRuntime } from './runtime';

@@ -1,7 +1,7 @@
 import S3rver from 's3rver';
 import path from 'node:path';
 import type { CredentialStore } from '../../auth/credentials';
-import type { LocalService, ServiceEnvironment } from '../../registry';
+import type { LocalService, ServiceEnvironment } from '../../service';
 import { S3Authorizer } from './auth';
 import { deployBuckets } from './deploy';
 import { ObjectStore } from './object-store';

@@ -1,5 +1,5 @@
 import type { CredentialStore } from '../../auth/credentials';
-import type { LocalService } from '../../registry';
+import type { LocalService } from '../../service';
 import type { LocalSecretsManager } from './models';
 import { secretsManagerHandler } from './responses';
 

@@ -1,4 +1,4 @@
-import type { LocalService } from '../../registry';
+import type { LocalService } from '../../service';
 import { deployQueues } from './deploy';
 import type { LocalSqs } from './models';
 import { sqsHandler } from './responses';

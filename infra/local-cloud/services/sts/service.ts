@@ -1,5 +1,5 @@
 import type { CredentialStore } from '../../auth/credentials';
-import type { LocalService } from '../../registry';
+import type { LocalService } from '../../service';
 import { stsHandler } from './responses';
 
 /** STS on the edge: signed as `sts`, or an unsigned form POST with STS's API version. It keeps no state. */
