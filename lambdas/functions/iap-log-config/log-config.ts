@@ -10,6 +10,9 @@ import { AddressError, parseAddress, parseLevel, parsePaging } from '../../domai
 import { callerFromEvent } from '../../shared/auth';
 import { BadRequestError, NotFoundError, jsonWithinLimit } from '../../shared/http';
 
+/** Datapoints a GET of the configuration may select: a wildcard selecting more is a 422 asking to narrow it. */
+export const MAX_LISTED_DATAPOINTS = 10_000;
+
 type Setting = { kind: 'root' } | { kind: 'level'; level: LevelNumber } | { kind: 'minDeltaValue' } | { kind: 'minDeltaTime' };
 
 function settingOf(text: string | undefined): Setting {
@@ -68,7 +71,9 @@ export async function handleLogConfig(event: APIGatewayProxyEventV2WithJWTAuthor
   }
   const patch = method === 'GET' ? undefined : patchOf(method, setting, event);
 
-  let selected: SelectedDatapoint[] = await selectDatapoints(store, caller.oemId, address);
+  // A listing (GET) reads every selected datapoint for each page: past this many it could not answer in time.
+  const limit = method === 'GET' ? { limit: MAX_LISTED_DATAPOINTS, what: 'a configuration listing answers' } : {};
+  let selected: SelectedDatapoint[] = await selectDatapoints(store, caller.oemId, address, limit);
   const ref = literalRef(address);
   if (selected.length === 0 && ref) {
     if (method !== 'PUT') throw new NotFoundError(`no datapoint ${ref.dsn}/${ref.block}/${ref.blockIndex}/${ref.name}`, 'NoSuchDatapoint');
