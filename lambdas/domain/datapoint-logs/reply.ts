@@ -1,5 +1,6 @@
 import { BadRequestError } from '../../shared/http';
 import type { Paging } from '../iap/address';
+import { describeValue } from './log-settings';
 import type { DatapointRecord, DeviceRecord } from './records';
 import { formatLocal, formatUtc } from './time-format';
 
@@ -33,7 +34,7 @@ export interface Page<T> {
 export function pageOf<T, R>(items: readonly T[], paging: Paging, now: number, appearedAt: (item: T) => number, render: (item: T) => R): Page<R> {
   let snapshot = now;
   if (paging.snapshot !== undefined) {
-    if (!/^\d{1,15}$/.test(paging.snapshot)) throw new BadRequestError(`xs must be the snapshot of a previous paged reply, got ${JSON.stringify(paging.snapshot)}`, 'BadQuery');
+    if (!/^\d{1,15}$/.test(paging.snapshot)) throw new BadRequestError(`xs must be the snapshot of a previous paged reply, got ${describeValue(paging.snapshot)}`, 'BadQuery');
     snapshot = Number(paging.snapshot);
   }
   const visible = items.filter((item) => appearedAt(item) <= snapshot);

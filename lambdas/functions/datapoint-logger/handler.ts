@@ -35,7 +35,7 @@ export function makeHandler(deps: Deps): StreamBatchHandler {
       logger.warn('Datapoint update not logged: DynamoDB cannot store it', {
         oemId,
         datapoint: `${ref.dsn}/${ref.block}/${ref.blockIndex}/${ref.name}`,
-        ...(eventId !== undefined ? { eventId } : {}),
+        ...(eventId !== undefined ? { eventId: eventId.slice(0, 100) } : {}),
         reason,
         detail: reason === 'key-too-long' ? 'the datapoint\'s key would exceed 1,024 bytes or is not well-formed text' : VALUE_PROBLEMS[reason],
       });

@@ -40,7 +40,9 @@ function stores(failing: readonly string[] = []) {
       written.push(...entries.map(({ value }) => ({ oemId, value })));
     },
     async deleteValues() {},
-    async *values() {},
+    async valuePage() {
+      return { values: [] };
+    },
     async saveLoggerState() {},
   };
   return { deps: { stores: { registry, values }, now: () => NOW }, written };
