@@ -102,7 +102,8 @@ type RowBuilder = (metadata: Fields, body: Fields) => string;
 /** The value column: base64 for text base types, plain otherwise. */
 function valueField(metadata: Fields, value: unknown): string {
   if (value === null || value === undefined) return '';
-  return STRING_LIKE.has(metadata.base_type as string) ? base64(plain(value)) : cell(value);
+  // Text base types and structured values (an object or a list, of any base type) are base64 of their text.
+  return STRING_LIKE.has(metadata.base_type as string) || typeof value === 'object' ? base64(plain(value)) : cell(value);
 }
 
 const displayName = (value: unknown) => (value == null ? '' : cachedBase64(String(value)));

@@ -165,3 +165,19 @@ describe('formula neutralisation (OWASP CSV injection)', () => {
     expect(row(location)).toContain(",-44.5,'+12,1234abcd,ledevb,'-x,");
   });
 });
+
+describe('structured datapoint values', () => {
+  it('are base64 of their JSON text whatever the base type, as the seed\'s {"state": 1, "value": 100}', () => {
+    for (const base_type of ['integer', 'string', 'boolean']) {
+      const raw = {
+        ...seedEvents.datapoint,
+        metadata: { ...seedEvents.datapoint.metadata, base_type },
+        datapoint: { ...seedEvents.datapoint.datapoint, value: { state: 1, value: 100 } },
+      };
+      const cells = byColumn('datapoint', row(raw));
+      expect(decodeBack(cells.value!)).toBe('{"state":1,"value":100}');
+    }
+    const list = { ...seedEvents.datapoint, datapoint: { ...seedEvents.datapoint.datapoint, value: [1, '=2'] } };
+    expect(decodeBack(byColumn('datapoint', row(list)).value!)).toBe('[1,"=2"]');
+  });
+});
