@@ -1,8 +1,9 @@
 import { DEFAULT_CONFIG, type ConfigPatch, type LogConfig, type MinDeltaValue } from '../../domain/datapoint-logs/log-settings';
 import type { LoggerState } from '../../domain/datapoint-logs/logging-rules';
 import {
-  DEFAULT_DEVICE, type DatapointRecord, type DeviceHealth, type DeviceRecord, type DeviceState, type JsonValue, type StoredValue,
+  DEFAULT_DEVICE, type DatapointRecord, type DeviceHealth, type DeviceRecord, type DeviceState, type StoredValue,
 } from '../../domain/datapoint-logs/records';
+import type { JsonValue } from '../../domain/datapoint-logs/storable';
 
 /**
  * The datapoint log table's items and the records they hold, both ways: the one place that knows the

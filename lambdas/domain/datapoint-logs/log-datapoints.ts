@@ -5,7 +5,8 @@ import { datapointKeyFits, refId } from './keys';
 import { decide, expiresAt, INITIAL_STATE, type LoggerState, type Update } from './logging-rules';
 import type { DatapointLogStores } from './ports';
 import { datapointRefOf, deviceFacts, registryUpdate, type DeviceFact } from './registry';
-import { valueId, type DatapointRef, type DeviceRecord, type JsonValue, type StoredValue } from './records';
+import { valueId, type DatapointRef, type DeviceRecord, type StoredValue } from './records';
+import type { JsonValue } from './storable';
 import { valueProblem, type ValueProblem } from './storable';
 
 export interface BatchEvent {

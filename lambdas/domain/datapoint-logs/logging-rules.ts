@@ -1,6 +1,5 @@
 import type { LevelConfig, LevelNumber, LogConfig } from './log-settings';
-import type { JsonValue } from './records';
-import { canonicalJson, isStructured } from './storable';
+import { canonicalJson, isStructured, type JsonValue } from './storable';
 
 /**
  * The logging decision (DESIGN §5 "Levels"), as a pure function over one datapoint's updates.

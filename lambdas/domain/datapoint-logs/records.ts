@@ -1,13 +1,12 @@
 import type { LogConfig } from './log-settings';
 import type { LoggerState } from './logging-rules';
+import type { JsonValue } from './storable';
 
 /**
  * What the datapoint logs know: datapoints (with their log configuration and the logger's state),
  * their devices, and logged values. Stores keep them (see `ports.ts`); the rules read them.
  */
 
-/** A datapoint's value as the device sent it: a scalar, or structured (e.g. the seed's `{"state": 1, "value": 100}`). */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** A datapoint's place: device, IAP block and index, and name. */
 export interface DatapointRef {

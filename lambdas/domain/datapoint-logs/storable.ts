@@ -1,4 +1,5 @@
-import type { JsonValue } from './records';
+/** A datapoint's value as the device sent it: a scalar, or structured (e.g. the seed's `{"state": 1, "value": 100}`). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /**
  * What a DynamoDB item can hold, as pure rules: the logger checks each update against them before

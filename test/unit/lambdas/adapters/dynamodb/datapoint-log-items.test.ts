@@ -2,7 +2,8 @@ import {
   loggerStateFromItem, loggerStateToItem, valueAttributes, valueFromItem, valueOfAttributes, valueToItem,
 } from '../../../../../lambdas/adapters/dynamodb/datapoint-log-items';
 import { INITIAL_STATE, type LoggerState } from '../../../../../lambdas/domain/datapoint-logs/logging-rules';
-import type { JsonValue, StoredValue } from '../../../../../lambdas/domain/datapoint-logs/records';
+import type { StoredValue } from '../../../../../lambdas/domain/datapoint-logs/records';
+import type { JsonValue } from '../../../../../lambdas/domain/datapoint-logs/storable';
 
 /**
  * The item codec of logged values and logger states. The document client refuses to write a number
