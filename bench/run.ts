@@ -13,6 +13,7 @@ import { startLocalCloud } from '../infra/local-cloud/local-cloud';
 import { createFleet } from '../tools/simulator/fleet';
 import { bundleBenchmark } from './bundles';
 import { startBenchmark } from './start';
+import { exportScaleBenchmark } from './export-cost';
 import { loggerBenchmark, valueQueryBenchmark, type Figure } from './datapoint-logs';
 import { createPipelineApp } from '../infra/pipeline-app';
 import { mixedBatch, nullStore, STAGE_OPTIONS } from './fixtures';
@@ -234,6 +235,10 @@ async function main(): Promise<void> {
       log(`value queries over ${stored} stored values…`);
       figures.push(...(await valueQueryBenchmark(stored)));
     }
+  }
+  if (!only || only === 'export-scale') {
+    log('export at fleet scale, and its cost model…');
+    figures.push(...(await exportScaleBenchmark(log, { updateReport: only === 'export-scale' })));
   }
   if (!only || only === 'start') {
     log('local cloud start, cold and warm…');
