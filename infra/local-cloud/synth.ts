@@ -67,7 +67,7 @@ const RECORD_VERSION = 1;
 /**
  * Synthesizes the CDK app in-process with `cdk.json`'s context, as `cdk synth` would, into `<dataDir>/cdk.out`,
  * with CDK's own bundling skipped: the Lambda bundles come from a cache (bundles/function-bundles.ts), built by
- * esbuild with the options PipelineFunction gives NodejsFunction only when their inputs changed, and are copied
+ * esbuild with the options PipelineFunction gives NodejsFunction only when their inputs changed, and are linked
  * into the asset directories the template names.
  *
  * The default app's assembly is reused when nothing it is built from changed: the project files the app imports
@@ -89,8 +89,9 @@ export async function synthesize(rootDir: string, dataDir: string, options: Synt
     // The record goes first: a synth failing half-way must not leave its template under an older key.
     await rm(recordPath, { force: true });
     await rm(outdir, { recursive: true, force: true });
-    const inputs = keyParts ? appInputs(rootDir) : undefined;
-    inputs?.catch(() => undefined);
+    // The key is taken before the app's modules load: a file saved meanwhile makes the next start synthesize again.
+    const files = keyParts ? [...(await appInputs(rootDir)), ...SYNTH_FILES] : [];
+    const key = keyParts && synthKey(digests, keyParts, files);
     synth = await synthesizeApp(outdir, context, options, async (functions) => {
       // Requested before the synth, which blocks this thread for seconds (cdk-nag, template validation):
       // esbuild bundles in its own process meanwhile. A build failure surfaces where the bundles are awaited below.
@@ -98,10 +99,9 @@ export async function synthesize(rootDir: string, dataDir: string, options: Synt
       // One turn of the event loop, so the requests are written to esbuild's stdin before the thread blocks.
       await new Promise((resolve) => setImmediate(resolve));
     });
-    if (keyParts && inputs) {
-      const files = [...(await inputs), ...SYNTH_FILES];
+    if (key) {
       const record: SynthRecord = {
-        key: synthKey(digests, keyParts, files),
+        key,
         inputs: files,
         stackName: synth.stackName,
         templateFile: synth.templateFile,

@@ -49,6 +49,9 @@ export interface FunctionBundle {
   built: boolean;
 }
 
+/** Builds of one entry before giving up when its files keep changing under esbuild. */
+const MAX_BUILD_ATTEMPTS = 3;
+
 /** What the cache remembers of an entry's latest build: the files esbuild read for it. */
 interface EntryRecord {
   entry: string;
@@ -87,11 +90,15 @@ export class BundleCache {
     return this.digests.rootDir;
   }
 
-  /** The hash of a bundle of `entry` built from `inputs` (project-relative paths, as in esbuild's metafile). */
-  bundleHash(entry: string, inputs: readonly string[]): string {
+  /**
+   * The hash of a bundle of `entry` built from `inputs` (project-relative paths, as in esbuild's metafile), with
+   * the files' contents as read no earlier than `notBefore`.
+   */
+  bundleHash(entry: string, inputs: readonly string[], notBefore = 0): string {
     return this.digests.hash(
       { entry: toPosix(entry), options: this.options, esbuild: this.esbuild.version },
       [...inputs, ...PROJECT_FILES],
+      notBefore,
     );
   }
 
@@ -161,32 +168,39 @@ export class BundleCache {
 
   private async build(entry: string, onRequested: () => void): Promise<FunctionBundle> {
     await mkdir(path.join(this.cacheDir, 'entries'), { recursive: true });
-    // Built aside and renamed into place, so an interrupted build never leaves a half bundle under a valid hash.
-    const staging = await mkdtemp(path.join(this.cacheDir, 'building-'));
-    try {
-      const building = this.esbuild.build({
-        ...this.options,
-        entryPoints: [path.resolve(this.rootDir, entry)],
-        outfile: path.join(staging, 'index.js'),
-        absWorkingDir: this.rootDir,
-        metafile: true,
-      });
-      onRequested();
-      const result = await building;
-      const inputs = Object.keys(result.metafile?.inputs ?? {}).sort();
-      if (inputs.length === 0) throw new Error(`esbuild reported no inputs for ${entry}`);
-      const hash = this.bundleHash(entry, inputs);
-      const dir = path.join(this.cacheDir, hash);
-      if (await isFile(path.join(dir, 'index.js'))) {
+    for (let attempt = 1; ; attempt++) {
+      // Built aside and renamed into place, so an interrupted build never leaves a half bundle under a valid hash.
+      const staging = await mkdtemp(path.join(this.cacheDir, 'building-'));
+      try {
+        const startedAt = Date.now();
+        const building = this.esbuild.build({
+          ...this.options,
+          entryPoints: [path.resolve(this.rootDir, entry)],
+          outfile: path.join(staging, 'index.js'),
+          absWorkingDir: this.rootDir,
+          metafile: true,
+        });
+        onRequested();
+        const result = await building;
+        const inputs = Object.keys(result.metafile?.inputs ?? {}).sort();
+        if (inputs.length === 0) throw new Error(`esbuild reported no inputs for ${entry}`);
+        // The hash reads the contents after the build; a file saved while esbuild ran may differ from what it
+        // read, and its bundle must not be filed under the new contents' hash: build again.
+        const hash = this.bundleHash(entry, inputs, startedAt);
+        if (this.digests.modifiedSince(inputs, startedAt) || this.digests.modifiedSince(PROJECT_FILES, startedAt, false)) {
+          if (attempt < MAX_BUILD_ATTEMPTS) continue;
+          throw new Error(`The inputs of ${entry} kept changing while it was bundled; start again`);
+        }
+        const dir = path.join(this.cacheDir, hash);
+        if (!(await isFile(path.join(dir, 'index.js')))) {
+          await rm(dir, { recursive: true, force: true });
+          await rename(staging, dir);
+        }
+        await writeAtomically(this.recordPath(entry), `${JSON.stringify({ entry: toPosix(entry), hash, inputs } satisfies EntryRecord)}\n`);
+        return { entry, hash, dir, built: true };
+      } finally {
         await rm(staging, { recursive: true, force: true });
-      } else {
-        await rm(dir, { recursive: true, force: true });
-        await rename(staging, dir);
       }
-      await writeAtomically(this.recordPath(entry), `${JSON.stringify({ entry: toPosix(entry), hash, inputs } satisfies EntryRecord)}\n`);
-      return { entry, hash, dir, built: true };
-    } finally {
-      await rm(staging, { recursive: true, force: true });
     }
   }
 

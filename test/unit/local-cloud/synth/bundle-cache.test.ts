@@ -145,4 +145,20 @@ describe('bundle hash', () => {
     expect(await cache.prune()).toBe(2);
     expect((await readdir(cacheDir)).sort()).toEqual(['e'.repeat(64), 'entries', used.hash].sort());
   });
+
+  it('builds again when an input is saved while esbuild runs, so no bundle is filed under contents it was not built from', async () => {
+    let saves = 1;
+    const savingEsbuild: Esbuild = {
+      version,
+      build: async (options) => {
+        const result = await countingEsbuild.build(options);
+        if (saves-- > 0) await write('src/greeting.ts', 'export const greeting = (name: string) => `hey ${name}`;\n');
+        return result;
+      },
+    };
+    const bundle = await cacheOf({ esbuild: savingEsbuild }).bundle(ENTRY);
+    expect(builds).toHaveLength(2);
+    expect(await readFile(path.join(bundle.dir, 'index.js'), 'utf8')).toContain('hey ');
+    expect(await cacheOf().bundle(ENTRY)).toEqual({ ...bundle, built: false });
+  });
 });
