@@ -1,5 +1,5 @@
 import type { EventType } from '../device-events';
-import { mapLimit } from './concurrency';
+import { mapLimit, READS_IN_FLIGHT } from './concurrency';
 import { csvFile, CRLF, headerRow } from './csv';
 import { doneKey, donePrefix, exportKey, hashesKey, manifestKey } from './layout';
 import { manifestPartitions, parseManifest, type Manifest } from './manifest';
@@ -127,7 +127,7 @@ export function splitAtCap(type: EventType, rows: readonly string[], cap: number
 
 export interface TaskOptions {
   fileSizeCapBytes: number;
-  /** Reads and writes in flight (default 8). */
+  /** Reads and writes in flight (default {@link READS_IN_FLIGHT}). */
   concurrency?: number;
 }
 
@@ -157,7 +157,7 @@ export async function runCompactionTask(message: CompactionMessage, store: Expor
   const { window, partition } = message;
   const windowStart = parseWindowKey(window);
   if (windowStart === undefined) throw new Error(`not a window key: ${window}`);
-  const concurrency = options.concurrency ?? 8;
+  const concurrency = options.concurrency ?? READS_IN_FLIGHT;
   const outcome: TaskOutcome = {
     window, partition, skipped: false, objects: 0, rows: 0, exported: 0, duplicates: 0, alreadyExported: 0, files: 0, filesExisting: 0, cleanedUp: false,
   };

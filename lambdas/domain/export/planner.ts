@@ -1,5 +1,5 @@
 import { isWindowComplete } from './compaction';
-import { mapLimit } from './concurrency';
+import { mapLimit, READS_IN_FLIGHT } from './concurrency';
 import { DISPATCHED_PREFIX, dispatchedKey, manifestKey, STAGING_PREFIX, stagingWindowOf, stagingWindowPrefix } from './layout';
 import { manifestPartitions, parseManifest, type Manifest, type ManifestObject } from './manifest';
 import type { CompactionQueue, ExportStore, StoredObject } from './ports';
@@ -20,7 +20,7 @@ export interface PlannerOptions {
   windowMs: number;
   /** Wait after a window's end before planning it, ms: lets PUTs begun inside the window complete. */
   graceMs: number;
-  /** Reads in flight (default 16). */
+  /** Reads in flight (default {@link READS_IN_FLIGHT}). */
   concurrency?: number;
 }
 
@@ -93,7 +93,7 @@ export interface PlannedWindow {
 
 /** Plans every window due at `nowMs`. Safe to repeat and to run twice at once (manifests are created once). */
 export async function planCompaction(store: ExportStore, queue: CompactionQueue, nowMs: number, options: PlannerOptions): Promise<PlannedWindow[]> {
-  const concurrency = options.concurrency ?? 16;
+  const concurrency = options.concurrency ?? READS_IN_FLIGHT;
   const dispatched = new Set((await store.list(DISPATCHED_PREFIX)).objects.map((o) => o.key.slice(DISPATCHED_PREFIX.length)));
   const stagedWindows = (await store.list(STAGING_PREFIX, '/')).prefixes.map(stagingWindowOf).filter((w): w is string => w !== undefined);
   const staged = new Set(stagedWindows);
