@@ -30,7 +30,9 @@ export function functionsFromTemplate(stack: DeployedStack, context: DeployConte
     const props = resource.Properties ?? {};
     const code = stack.resolve(props.Code) as { S3Key?: string; ZipFile?: string } | undefined;
     const metadataPath = resource.Metadata?.['aws:asset:path'];
-    const assetDir = typeof metadataPath === 'string'
+    // An absolute asset path is a source directory CDK did not stage (bundling skipped): the local synth fills
+    // `asset.<S3Key hash>` instead.
+    const assetDir = typeof metadataPath === 'string' && !path.isAbsolute(metadataPath)
       ? path.join(context.assemblyDir, metadataPath)
       : code?.S3Key ? path.join(context.assemblyDir, `asset.${code.S3Key.replace(/\.zip$/, '')}`) : undefined;
     if (!assetDir) {

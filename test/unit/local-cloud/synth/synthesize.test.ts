@@ -5,6 +5,8 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { lambdaEntry, PipelineFunction, REPO_ROOT } from '../../../../infra/constructs/pipeline-function';
+import { DeployedStack } from '../../../../infra/local-cloud/cloudformation/template';
+import { functionsFromTemplate } from '../../../../infra/local-cloud/services/lambda/deploy';
 import { synthesize } from '../../../../infra/local-cloud/synth';
 
 jest.setTimeout(120_000);
@@ -55,3 +57,18 @@ it('lets CDK bundle an app with a NodejsFunction that records no entry', async (
   expect(synth.build).toEqual({ synthesized: true, bundlesBuilt: 0, bundlesReused: 0 });
   expect(await assetFiles(synth.assemblyDir, synth.template)).toEqual({ Health: ['index.js', 'index.js.map'], Plain: ['index.js'] });
 });
+
+it('gives the Lambda service the filled asset directory also when CDK records asset metadata (the source directory, with bundling skipped)', async () => {
+  const synth = await synthesize(REPO_ROOT, dataDir, { buildApp: appWith(false), context: { 'aws:cdk:enable-asset-metadata': true } });
+  const stack = new DeployedStack(synth.template, { stackName: synth.stackName, region: 'us-east-1', accountId: '000000000000', apiEndpoint: 'http://127.0.0.1:9' });
+  const client = { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const functions = functionsFromTemplate(stack, { client, assemblyDir: synth.assemblyDir, log: () => undefined }, {});
+  try {
+    const [fn] = [...functions.values()];
+    expect(path.dirname(fn!.definition.assetDir)).toBe(synth.assemblyDir);
+    expect((await readdir(fn!.definition.assetDir)).sort()).toEqual(['index.js', 'index.js.map']);
+  } finally {
+    await Promise.all([...functions.values()].map((f) => f.close()));
+  }
+});
+
