@@ -288,6 +288,11 @@ export function modelCheck(m: ExportScaleMeasurement, inputs: ModelInputs): { pr
   return { predicted, measured };
 }
 
+/** S3 serves at least this many GET/HEAD requests per second per partitioned prefix, and splits a busy prefix over time. */
+export const S3_GETS_PER_PREFIX = 5500;
+/** The tasks' reads per second while a window is compacted: every partition's task at once, each with its reads in flight. */
+const getRate = (w: WindowModel, inputs: ModelInputs) => (w.partitions * TASK_IO_IN_FLIGHT * 1000) / inputs.latencyMs;
+
 const SECTION = `Export cost model (us-east-1 list prices read ${PRICES_READ})`;
 const cents = (dollars: number) => +(dollars * 100).toFixed(2);
 const dollars = (n: number) => Math.round(n);
@@ -358,6 +363,14 @@ export function exportCostFigures(m: ExportScaleMeasurement): { figures: Figure[
       },
       {
         section: SECTION,
+        name: `${name}: ranged GETs per second while a window is compacted (${w.partitions} tasks × ${TASK_IO_IN_FLIGHT} in flight ÷ ${inputs.latencyMs} ms), all under _staging/<window>/`,
+        value: Math.round(getRate(w, inputs)),
+        unit: 'GET/s',
+        baseline: { name: 'S3 per partitioned prefix', value: S3_GETS_PER_PREFIX, unit: 'GET/s' },
+        ratio: getRate(w, inputs) / S3_GETS_PER_PREFIX,
+      },
+      {
+        section: SECTION,
         name: `${name}: lag put → visible, worst case = batching ${w.lag.batching / 1000} s + stage 1 ${(w.lag.stage1 / 1000).toFixed(1)} s + window ${w.lag.window / 1000} s + grace ${w.lag.grace / 1000} s + planner ${(w.lag.planner / 1000).toFixed(1)} s + task ${(w.lag.task / 1000).toFixed(1)} s`,
         value: +(w.lag.total / 1000).toFixed(1),
         unit: 's',
@@ -420,6 +433,10 @@ function notes(m: ExportScaleMeasurement, windows: readonly WindowModel[], input
     '  Left out of this design: the SQS pollers’ empty receives while idle.',
     `- **Firehose limits.** Dynamic partitioning allows ${FIREHOSE_PARTITIONS.default} active partitions per stream by default, ${fmt(FIREHOSE_PARTITIONS.max)} with a quota increase;`,
     '  1,000 OEMs × 5 types = 5,000 partitions, the ceiling: more OEMs need several streams.',
+    `- **S3 request rate, not modelled.** While a window is compacted its tasks read ${windows.map((w) => `${fmt(getRate(w, inputs))} GET/s (${w.load.name})`).join(' and ')}`,
+    `  under \`_staging/<window>/\`; S3 serves at least ${fmt(S3_GETS_PER_PREFIX)} GET/s per partitioned prefix and splits a busy prefix (here by shard,`,
+    '  `…/<shard>/`) as the load persists. Until it has, it answers 503 SlowDown and the SDK backs off: the compaction then takes longer',
+    `  than the model says (at 10M devices, ${fmt(windows[windows.length - 1]!.counts.compaction.GET)} GETs at ${fmt(S3_GETS_PER_PREFIX)}/s would take ${fmt(windows[windows.length - 1]!.counts.compaction.GET / S3_GETS_PER_PREFIX)} s).`,
     ...windows.flatMap((w) => {
       const limit = WINDOW_MS + 60_000;
       const failed: string[] = [];
@@ -431,7 +448,8 @@ function notes(m: ExportScaleMeasurement, windows: readonly WindowModel[], input
           `  headers 16 at a time (${fmt(w.plannerDueMs / 1000, 1)} s), each task its slices 8 at a time (${fmt((Math.ceil(w.objectsPerTask / TASK_IO_IN_FLIGHT) * inputs.latencyMs) / 1000, 1)} s of its ${fmt(w.taskMs / 1000, 1)} s; the rest`,
           `  is ${fmt(w.rowsPerTask)} rows × ${fmt(inputs.taskCpuMsPerRow * 1000, 1)} µs). With 64 requests in flight in both (\`concurrency\` of PlannerOptions and`,
           `  TaskOptions, which the planner and compactor handlers leave at 16 and 8) the model gives ${fmt(fast.lag.total / 1000, 1)} s; with that and P = ${wider.partitions}`,
-          `  ${fmt(wider.lag.total / 1000, 1)} s at ${fmt(perMillion(wider, wider.cost.total) * 100, 2)} ¢ per 1M events (ratio ${fmt(wider.cost.total / wider.firehose.total, 3)}: twice the ranged GETs).`,
+          `  ${fmt(wider.lag.total / 1000, 1)} s at ${fmt(perMillion(wider, wider.cost.total) * 100, 2)} ¢ per 1M events (ratio ${fmt(wider.cost.total / wider.firehose.total, 3)}: twice the ranged GETs). Either asks S3 for`,
+          `  ${fmt(getRate(fast, inputs) * (64 / TASK_IO_IN_FLIGHT))} GET/s or more under one window's prefix, so it holds only once S3 has split \`_staging/\` (above); fewer, larger staged objects would be the lasting fix.`,
         );
       }
       if (w.cost.total / w.firehose.total > 0.1) {
