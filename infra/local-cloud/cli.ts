@@ -67,9 +67,8 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const started = Date.now();
   const rootDir = path.resolve(__dirname, '..', '..');
-  console.log('Synthesizing the stack and starting the local cloud…');
+  console.log('Starting the local cloud (the stack is synthesized and its functions bundled only when they changed)…');
   // A demo sees its first files a minute after the first events: one-minute windows, a short grace,
   // few compaction partitions. `--context` overrides each, e.g. --context exportWindowMinutes=5.
   const context = { ...DEMO_CONTEXT, ...contextOrExit(args.context ?? []) };
@@ -103,7 +102,7 @@ async function main(): Promise<void> {
   }
 
   console.log(`
-Local cloud ready in ${((Date.now() - started) / 1000).toFixed(1)} s (data in ${path.relative(process.cwd(), cloud.dataDir) || '.'}/)
+Local cloud ready in ${process.uptime().toFixed(1)} s from launch (data in ${path.relative(process.cwd(), cloud.dataDir) || '.'}/)
   AWS endpoint   ${cloud.edgeUrl}   (S3, DynamoDB, Kinesis, SQS, EventBridge, IAM, STS, Secrets Manager; region ${cloud.region})
   Export         one CSV per OEM, type and ${String(context.exportWindowMinutes)}-minute window, written ${String(context.exportCompactionDelaySeconds)} s after the window closes
   HTTP API       ${cloud.apiUrl}     (try: curl ${cloud.apiUrl}/health)
