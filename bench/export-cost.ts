@@ -173,9 +173,9 @@ const s3Cost = (c: Counts) => ((c.PUT + c.LIST) * PRICES.s3PutListPer1000 + (c.G
 
 /**
  * One window of `load`, with the code's formulas: stage 1 stages one object per batch; the planner runs
- * every minute and, for the due window, lists it, reads each object's header (16 at a time) and sends
+ * every minute and, for the due window, lists it, reads each object's header (PLANNER_READS_IN_FLIGHT at a time) and sends
  * ceil(P/10) SQS batches; each of the P tasks checks its done marker, reads the manifest and its slice of
- * every object holding its partition (8 at a time), the previous window's row hashes, writes its files,
+ * every object holding its partition (TASK_IO_IN_FLIGHT at a time), the previous window's row hashes, writes its files,
  * row hashes and done marker, lists the done markers; the last one deletes the staging (1,000 keys a request).
  */
 export function modelWindow(load: FleetLoad, inputs: ModelInputs, override: { partitions?: number; pairs?: number; objectsPerTask?: number; batches?: number; events?: number; plannerInFlight?: number; taskInFlight?: number } = {}): WindowModel {
@@ -415,8 +415,8 @@ function notes(m: ExportScaleMeasurement, windows: readonly WindowModel[], input
     '  per window; files = 5,000 OEM × type pairs × ceil(pair bytes / 64 MiB).',
     `- **Times at scale.** A function’s time = its CPU time × max(1, 1,769 MB / its memory) (Lambda’s CPU share: ×${fmt(cpuStretch(MEMORY_MB.stage1), 2)} for stage 1,`,
     `  ×${fmt(cpuStretch(MEMORY_MB.planner), 2)} for the planner, ×1 for the compactor) + its request rounds × ${inputs.latencyMs} ms. Measured CPU: stage 1 ${fmt(inputs.stage1CpuMsPerRecord * 1000, 1)} µs per record`,
-    `  (payload parse included); task ${fmt(inputs.taskCpuMsPerRow * 1000, 1)} µs per row; planner ${fmt(inputs.plannerFixedCpuMs, 1)} ms + ${fmt(inputs.plannerCpuMsPerObject * 1000, 1)} µs per staged object (slope over 200 and 2,000 objects); reads 16 (planner) and`,
-    '  8 (task) in flight, as the code has them. CPU time, not this loaded machine’s wall time: on Lambda a function has its share to itself.',
+    `  (payload parse included); task ${fmt(inputs.taskCpuMsPerRow * 1000, 1)} µs per row; planner ${fmt(inputs.plannerFixedCpuMs, 1)} ms + ${fmt(inputs.plannerCpuMsPerObject * 1000, 1)} µs per staged object (slope over 200 and 2,000 objects); requests`,
+    `  in flight: ${PLANNER_READS_IN_FLIGHT} (planner) and ${TASK_IO_IN_FLIGHT} (task), as the code has them. CPU time, not this loaded machine’s wall time: on Lambda a function has its share to itself.`,
     '  GB-s = memory × time, the planner’s 15 s wait for the grace included (Lambda bills it).',
     `- **Partitions.** Peak RSS growth of a task: ${fmt(inputs.rssBytesPerRow)} bytes per row (one task of ${fmt(m.stage2Memory.rows)} rows, child process,`,
     `  \`--expose-gc\`), over a function base of ${fmt(inputs.baseRssBytes / 2 ** 20)} MiB. P = the power of two ≥ 16 that keeps one task’s rows within half`,
@@ -433,23 +433,20 @@ function notes(m: ExportScaleMeasurement, windows: readonly WindowModel[], input
     '  Left out of this design: the SQS pollers’ empty receives while idle.',
     `- **Firehose limits.** Dynamic partitioning allows ${FIREHOSE_PARTITIONS.default} active partitions per stream by default, ${fmt(FIREHOSE_PARTITIONS.max)} with a quota increase;`,
     '  1,000 OEMs × 5 types = 5,000 partitions, the ceiling: more OEMs need several streams.',
-    `- **S3 request rate, not modelled.** While a window is compacted its tasks read ${windows.map((w) => `${fmt(getRate(w, inputs))} GET/s (${w.load.name})`).join(' and ')}`,
-    `  under \`_staging/<window>/\`; S3 serves at least ${fmt(S3_GETS_PER_PREFIX)} GET/s per partitioned prefix and splits a busy prefix (here by shard,`,
-    '  `…/<shard>/`) as the load persists. Until it has, it answers 503 SlowDown and the SDK backs off: the compaction then takes longer',
-    `  than the model says (at 10M devices, ${fmt(windows[windows.length - 1]!.counts.compaction.GET)} GETs at ${fmt(S3_GETS_PER_PREFIX)}/s would take ${fmt(windows[windows.length - 1]!.counts.compaction.GET / S3_GETS_PER_PREFIX)} s).`,
+    `- **S3 request rate, not modelled.** While a window is compacted its tasks ask for ${windows.map((w) => `${fmt(getRate(w, inputs))} GET/s (${w.load.name})`).join(' and ')}`,
+    `  under one window's \`_staging/<window>/\`; S3 serves at least ${fmt(S3_GETS_PER_PREFIX)} GET/s per partitioned prefix and splits a busy prefix as the`,
+    '  load persists, but each window is a new prefix. Until S3 has split it, it answers 503 SlowDown and the SDK backs off, so the compaction',
+    `  takes longer than modelled: at ${fmt(S3_GETS_PER_PREFIX)} GET/s a window's ranged GETs take ${windows.map((w) => `${fmt(w.counts.compaction.GET / S3_GETS_PER_PREFIX, 1)} s (${w.load.name})`).join(' and ')}.`,
     ...windows.flatMap((w) => {
       const limit = WINDOW_MS + 60_000;
       const failed: string[] = [];
       if (w.lag.total > limit) {
-        const fast = modelWindow(w.load, inputs, { partitions: w.partitions, plannerInFlight: 64, taskInFlight: 64 });
-        const wider = modelWindow(w.load, inputs, { partitions: w.partitions * 2, plannerInFlight: 64, taskInFlight: 64 });
+        const wider = modelWindow(w.load, inputs, { partitions: w.partitions * 2 });
         failed.push(
           `- **Not met: lag at ${w.load.name}** (${fmt(w.lag.total / 1000, 1)} s > ${limit / 1000} s). ${fmt(w.batches)} staged objects a window: the planner reads their`,
-          `  headers 16 at a time (${fmt(w.plannerDueMs / 1000, 1)} s), each task its slices 8 at a time (${fmt((Math.ceil(w.objectsPerTask / TASK_IO_IN_FLIGHT) * inputs.latencyMs) / 1000, 1)} s of its ${fmt(w.taskMs / 1000, 1)} s; the rest`,
-          `  is ${fmt(w.rowsPerTask)} rows × ${fmt(inputs.taskCpuMsPerRow * 1000, 1)} µs). With 64 requests in flight in both (\`concurrency\` of PlannerOptions and`,
-          `  TaskOptions, which the planner and compactor handlers leave at 16 and 8) the model gives ${fmt(fast.lag.total / 1000, 1)} s; with that and P = ${wider.partitions}`,
-          `  ${fmt(wider.lag.total / 1000, 1)} s at ${fmt(perMillion(wider, wider.cost.total) * 100, 2)} ¢ per 1M events (ratio ${fmt(wider.cost.total / wider.firehose.total, 3)}: twice the ranged GETs). Either asks S3 for`,
-          `  ${fmt(getRate(fast, inputs) * (64 / TASK_IO_IN_FLIGHT))} GET/s or more under one window's prefix, so it holds only once S3 has split \`_staging/\` (above); fewer, larger staged objects would be the lasting fix.`,
+          `  headers ${PLANNER_READS_IN_FLIGHT} at a time (${fmt(w.plannerDueMs / 1000, 1)} s), each task its slices ${TASK_IO_IN_FLIGHT} at a time (${fmt((Math.ceil(w.objectsPerTask / TASK_IO_IN_FLIGHT) * inputs.latencyMs) / 1000, 1)} s of its ${fmt(w.taskMs / 1000, 1)} s; the rest`,
+          `  is ${fmt(w.rowsPerTask)} rows × ${fmt(inputs.taskCpuMsPerRow * 1000, 1)} µs). With P = ${wider.partitions}: ${fmt(wider.lag.total / 1000, 1)} s at ${fmt(perMillion(wider, wider.cost.total) * 100, 2)} ¢ per 1M events`,
+          `  (ratio ${fmt(wider.cost.total / wider.firehose.total, 3)}: twice the ranged GETs).`,
         );
       }
       if (w.cost.total / w.firehose.total > 0.1) {

@@ -26,6 +26,7 @@ import {
 import { streamRecords } from '../lambdas/adapters/kinesis-batch';
 import { decodeEvent } from '../lambdas/domain/device-events';
 import { runCompactionTask } from '../lambdas/domain/export/compaction';
+import { READS_IN_FLIGHT } from '../lambdas/domain/export/concurrency';
 import { csvRow, CRLF, eventTime, headerRow } from '../lambdas/domain/export/csv';
 import { dispatchedKey, STAGING_PREFIX } from '../lambdas/domain/export/layout';
 import { planCompaction, planningDelay, PLANNER_LOOKBACK_WINDOWS } from '../lambdas/domain/export/planner';
@@ -45,9 +46,9 @@ export const BATCHING_WINDOW_MS = DEFAULT_EXPORT_BATCHING_WINDOW_SECONDS * 1000;
 export const FILE_SIZE_CAP_BYTES = DEFAULT_FILE_SIZE_CAP_MB * 1024 * 1024;
 /** Lambda memory of each stage, as the construct configures it (MB). */
 export const MEMORY_MB = { stage1: 1024, planner: 512, compactor: 3008 } as const;
-/** Reads in flight: the defaults of planCompaction and runCompactionTask (the handlers pass none). */
-export const PLANNER_READS_IN_FLIGHT = 16;
-export const TASK_IO_IN_FLIGHT = 8;
+/** Requests in flight: the defaults of planCompaction and runCompactionTask (the handlers pass none). */
+export const PLANNER_READS_IN_FLIGHT = READS_IN_FLIGHT;
+export const TASK_IO_IN_FLIGHT = READS_IN_FLIGHT;
 /** Lambda gives a function one vCPU at 1,769 MB, and CPU in proportion to memory below that. */
 export const MB_PER_VCPU = 1769;
 
