@@ -457,22 +457,24 @@ function notes(m: ExportScaleMeasurement, windows: readonly WindowModel[], input
   ];
 }
 
-/** Runs the part; in a run of this part alone, rewrites its sections of bench/REPORT.md and bench/results.json. */
-export async function exportScaleBenchmark(log: (line: string) => void, options: { updateReport: boolean }): Promise<Figure[]> {
+/**
+ * Runs the part. Its figures join the run's; `writeReport` then rewrites this part's sections of bench/REPORT.md
+ * (with their notes: formulas, assumptions, exclusions) and its details in bench/results.json, once the run has
+ * written its own report.
+ */
+export async function exportScaleBenchmark(log: (line: string) => void): Promise<{ figures: Figure[]; writeReport: () => Promise<void> }> {
   const measured = await measureExportScale(log);
   const scale = exportScaleFigures(measured);
   const { figures: cost, windows, inputs, check } = exportCostFigures(measured);
-  if (options.updateReport) {
-    const { concurrentStage1, sequentialStage1, tasks, ...summary } = measured;
-    await updateReport([...scale, ...cost], notes(measured, windows, inputs, check), {
-      measured: { ...summary, concurrentStage1Ms: concurrentStage1.map((c) => +c.wallMs.toFixed(1)), sequentialStage1, tasks },
-      inputs,
-      windows: windows.map(({ load, ...w }) => ({ load: load.name, ...w })),
-      check,
-      prices: { read: PRICES_READ, ...PRICES },
-    });
-  }
-  return [...scale, ...cost];
+  const { concurrentStage1, sequentialStage1, tasks, ...summary } = measured;
+  const writeReport = () => updateReport([...scale, ...cost], notes(measured, windows, inputs, check), {
+    measured: { ...summary, concurrentStage1Ms: concurrentStage1.map((c) => +c.wallMs.toFixed(1)), sequentialStage1, tasks },
+    inputs,
+    windows: windows.map(({ load, ...w }) => ({ load: load.name, ...w })),
+    check,
+    prices: { read: PRICES_READ, ...PRICES },
+  });
+  return { figures: [...scale, ...cost], writeReport };
 }
 
 const REPORT = path.join(__dirname, 'REPORT.md');
