@@ -1,12 +1,9 @@
 import type { KinesisStreamHandler } from 'aws-lambda';
-import { DatapointLogStore } from '../../adapters/dynamodb/datapoint-log-store';
-import { ValueStore } from '../../adapters/dynamodb/value-store';
+import { datapointLogStores } from '../../adapters/dynamodb/datapoint-log-stores';
 import { batchResponse, streamRecords, type StreamBatchHandler } from '../../adapters/kinesis-batch';
 import { logBatch } from '../../domain/datapoint-logs/log-datapoints';
 import type { DatapointLogStores } from '../../domain/datapoint-logs/ports';
 import { VALUE_PROBLEMS } from '../../domain/datapoint-logs/storable';
-import { documentClient } from '../../shared/clients';
-import { ENV, requireEnv } from '../../shared/config';
 import { logger } from '../../shared/logger';
 
 export interface Deps {
@@ -16,9 +13,7 @@ export interface Deps {
 }
 
 export function defaultDeps(): Deps {
-  const doc = documentClient();
-  const table = requireEnv(ENV.datapointLogTable);
-  return { stores: { registry: new DatapointLogStore(doc, table), values: new ValueStore(doc, table) }, now: Date.now };
+  return { stores: datapointLogStores(), now: Date.now };
 }
 
 /**

@@ -1,9 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyHandlerV2WithJWTAuthorizer } from 'aws-lambda';
-import { DatapointLogStore } from '../../adapters/dynamodb/datapoint-log-store';
-import { ValueStore } from '../../adapters/dynamodb/value-store';
+import { datapointLogStores } from '../../adapters/dynamodb/datapoint-log-stores';
 import type { DatapointLogStores } from '../../domain/datapoint-logs/ports';
-import { documentClient } from '../../shared/clients';
-import { ENV, requireEnv } from '../../shared/config';
 import { httpHandler } from '../../shared/http';
 import { handleLogValues } from './log-values';
 
@@ -14,9 +11,7 @@ export interface Deps {
 }
 
 export function defaultDeps(): Deps {
-  const doc = documentClient();
-  const table = requireEnv(ENV.datapointLogTable);
-  return { stores: { registry: new DatapointLogStore(doc, table), values: new ValueStore(doc, table) }, now: Date.now };
+  return { stores: datapointLogStores(), now: Date.now };
 }
 
 /** GET/DELETE `…/logs/value/{value_param}`: logged values, sorted by UTC. */
