@@ -7,7 +7,9 @@ import { writeFileAtomic } from '../../aws-protocol/state-file';
 import { queryParams, safeDecode, splitUrl } from '../../aws-protocol/url';
 import { invalidUri } from './auth';
 import { listWithDelimiter } from './listing';
-import { KeyedLock, type ObjectStore, type StoredObject } from './object-store';
+import { KeyedLock } from './keyed-lock';
+import type { StoredObject } from './object-file';
+import type { ObjectStore } from './object-store';
 import { deleteResult, evaluateConditions, ownerAcl, parseDeleteRequest, parseRange } from './objects';
 import { emulatorPath, parseCopySource, s3Target, type S3Target } from './request-target';
 

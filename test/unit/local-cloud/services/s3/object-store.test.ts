@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import S3Object from 's3rver/lib/models/object';
-import { keyFileNames, ObjectStore } from '../../../../../infra/local-cloud/services/s3/object-store';
+import { keyFileNames } from '../../../../../infra/local-cloud/services/s3/key-names';
+import { ObjectStore } from '../../../../../infra/local-cloud/services/s3/object-store';
 
 const BUCKET = 'bucket';
 
