@@ -1,7 +1,7 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import { nameFromArn, type DeployedStack } from '../../cloudformation/template';
-import type { ReceivedMessage } from '../sqs/models';
+import type { ReceivedMessage } from '../sqs/types';
 import type { InvocationResult } from './runtime';
 
 /** An `AWS::Lambda::EventSourceMapping` on an SQS queue, with Lambda's defaults filled in. */

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { BufferedRequest, LocalResponse, ServiceHandler } from '../../aws-protocol/http';
 import { AMZ_JSON_1_0, targetOperation } from '../../aws-protocol/json-protocol';
-import {
-  invalidParameterValue, missingParameter, queueDoesNotExist, SqsError,
-  type LocalSqs, type MessageAttributeValue, type ReceivedMessage, type SendInput, type SendResult, type StoredQueue,
-} from './models';
+import { invalidParameterValue, missingParameter, queueDoesNotExist, SqsError } from './errors';
+import type { LocalSqs } from './models';
+import type { MessageAttributeValue, ReceivedMessage, SendInput, SendResult, StoredQueue } from './types';
 
 /**
  * SQS's AWS JSON 1.0 protocol (`X-Amz-Target: AmazonSQS.<Action>`), which the SDK v3 client and current

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DEDUPLICATION_WINDOW_MS, LocalSqs, md5OfMessageAttributes, SqsError } from '../../../../../infra/local-cloud/services/sqs/models';
+import { SqsError } from '../../../../../infra/local-cloud/services/sqs/errors';
+import { DEDUPLICATION_WINDOW_MS, md5OfMessageAttributes } from '../../../../../infra/local-cloud/services/sqs/messages';
+import { LocalSqs } from '../../../../../infra/local-cloud/services/sqs/models';
 
 const ACCOUNT = '000000000000';
 const FIFO = { FifoQueue: 'true' };
