@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
 import type { Figure } from './datapoint-logs';
+import { ENV as NAMES } from '../lambdas/shared/config';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -20,13 +21,18 @@ const BASELINES: Record<string, string> = {
   DatapointLoggerFunction: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; DynamoDBDocumentClient.from(new DynamoDBClient({}));",
   IapLogConfigFunction: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; DynamoDBDocumentClient.from(new DynamoDBClient({}));",
   IapLogValuesFunction: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; DynamoDBDocumentClient.from(new DynamoDBClient({}));",
+  ExportPlannerFunction: "import { S3Client } from '@aws-sdk/client-s3'; import { SQSClient } from '@aws-sdk/client-sqs'; new S3Client({}); new SQSClient({});",
+  ExportCompactorFunction: "import { S3Client } from '@aws-sdk/client-s3'; new S3Client({});",
   ExportCredentialsFunction: "import { IAMClient } from '@aws-sdk/client-iam'; import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'; import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; new IAMClient({}); new SecretsManagerClient({}); DynamoDBDocumentClient.from(new DynamoDBClient({}));",
 };
 
-/** Environment every function needs at init (config is checked at cold start). */
+/** Environment every function needs at init (config is checked at cold start), by the names the functions read. */
 const ENV = {
-  AWS_REGION: 'us-east-1', EXPORT_BUCKET: 'b', DATAPOINT_LOG_TABLE: 't', IAM_PATH: '/p/', SECRET_PREFIX: 'p/', LOCK_TABLE: 'l',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_SERVICE_NAME: 'bench', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x',
+  [NAMES.region]: 'us-east-1', [NAMES.exportBucket]: 'b', [NAMES.datapointLogTable]: 't', [NAMES.iamPath]: '/p/',
+  [NAMES.secretPrefix]: 'p/', [NAMES.lockTable]: 'l', [NAMES.exportWindowSeconds]: '300', [NAMES.exportCompactionPartitions]: '16',
+  [NAMES.exportCompactionDelaySeconds]: '15', [NAMES.exportFileSizeCapBytes]: String(64 * 1024 * 1024),
+  [NAMES.compactionQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/tasks.fifo', [NAMES.serviceName]: 'bench',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x',
 };
 
 /** Median cold init of a bundle: a fresh node process requiring it, timed inside the process. */
