@@ -5,6 +5,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { writeFileAtomic } from '../../aws-protocol/state-file';
+import { reportedFailures } from './batch-item-failures';
 import type { InvocationResult } from './runtime';
 
 /** An `AWS::Lambda::EventSourceMapping` on a Kinesis stream, with Lambda's defaults filled in. */
@@ -57,15 +58,10 @@ export type BatchOutcome =
  * entry that names no record of the batch makes the whole batch a failure.
  */
 export function interpretResult(result: InvocationResult, records: readonly KinesisRecord[], reportBatchItemFailures: boolean): BatchOutcome {
-  if (!result.ok) return { kind: 'error', errorType: result.error.errorType, errorMessage: result.error.errorMessage };
-  if (!reportBatchItemFailures) return { kind: 'success' };
-  const payload = result.payload as { batchItemFailures?: unknown } | null;
-  const failures = payload && typeof payload === 'object' ? payload.batchItemFailures : undefined;
-  if (failures === undefined || failures === null || (Array.isArray(failures) && failures.length === 0)) return { kind: 'success' };
-  if (!Array.isArray(failures)) return { kind: 'error', errorType: 'InvalidResponse', errorMessage: 'batchItemFailures is not a list' };
+  const reported = reportedFailures(result, reportBatchItemFailures);
+  if (reported.kind !== 'reported') return reported;
   let lowest = Number.POSITIVE_INFINITY;
-  for (const failure of failures) {
-    const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+  for (const id of reported.ids) {
     const index = typeof id === 'string' && id !== '' ? records.findIndex((r) => r.SequenceNumber === id) : -1;
     if (index < 0) return { kind: 'error', errorType: 'InvalidResponse', errorMessage: `batchItemFailures names an unknown record: ${JSON.stringify(id)}` };
     lowest = Math.min(lowest, index);

@@ -2,6 +2,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import { nameFromArn, type DeployedStack } from '../../cloudformation/template';
 import type { ReceivedMessage } from '../sqs/types';
+import { reportedFailures } from './batch-item-failures';
 import type { InvocationResult } from './runtime';
 
 /** An `AWS::Lambda::EventSourceMapping` on an SQS queue, with Lambda's defaults filled in. */
@@ -84,16 +85,11 @@ export type SqsBatchOutcome =
  * or null list is a success, and an entry naming no message of the batch fails the whole batch.
  */
 export function interpretSqsResult(result: InvocationResult, messages: readonly { messageId: string }[], reportBatchItemFailures: boolean): SqsBatchOutcome {
-  if (!result.ok) return { kind: 'error', errorType: result.error.errorType, errorMessage: result.error.errorMessage };
-  if (!reportBatchItemFailures) return { kind: 'success' };
-  const payload = result.payload as { batchItemFailures?: unknown } | null;
-  const failures = payload && typeof payload === 'object' ? payload.batchItemFailures : undefined;
-  if (failures === undefined || failures === null || (Array.isArray(failures) && failures.length === 0)) return { kind: 'success' };
-  if (!Array.isArray(failures)) return { kind: 'error', errorType: 'InvalidResponse', errorMessage: 'batchItemFailures is not a list' };
+  const reported = reportedFailures(result, reportBatchItemFailures);
+  if (reported.kind !== 'reported') return reported;
   const ids = new Set(messages.map((m) => m.messageId));
   const failed = new Set<string>();
-  for (const failure of failures) {
-    const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+  for (const id of reported.ids) {
     if (typeof id !== 'string' || !ids.has(id)) {
       return { kind: 'error', errorType: 'InvalidResponse', errorMessage: `batchItemFailures names an unknown message: ${JSON.stringify(id)}` };
     }
