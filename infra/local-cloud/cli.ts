@@ -1,17 +1,20 @@
 /**
  * `npm start`: runs the stack on the embedded local cloud.
  *
- *   npm start -- [--fresh] [--no-simulate] [--context key=value]... [--quiet]
+ *   npm start -- [--fresh] [--no-simulate] [--oem id]... [--context key=value]... [--quiet]
  *   env: EDGE_PORT (4566), PORT (3000), AWS_REGION (us-east-1)
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_OEMS, isOemId, OEM_ID_RULE } from '../../tools/simulator/fleet';
 import { parseContext } from './cli-args';
 import { startLocalCloud } from './local-cloud';
 
 const USAGE = `Usage: npm start -- [options]
   --fresh                 wipe .local/ (data, keys, checkpoints) before starting
   --no-simulate           do not run the simulated device fleet
+  --oem ID                an OEM id the simulator uses (repeatable; default ${DEFAULT_OEMS.join(' and ')})
   --context key=value     CDK context for the synth (repeatable), e.g. --context exportBatchingWindowSeconds=5
   --quiet                 do not print function logs
   -h, --help              this help
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
         'no-simulate': { type: 'boolean', default: false },
         simulate: { type: 'boolean', default: true },
         context: { type: 'string', multiple: true, short: 'c', default: [] },
+        oem: { type: 'string', multiple: true, default: [] },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -67,6 +71,9 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const badOem = args.oem.find((id) => !isOemId(id));
+  if (badOem !== undefined) fail(`--oem expects an OEM id (${OEM_ID_RULE}), got ${JSON.stringify(badOem)}`);
+  if (new Set(args.oem).size !== args.oem.length) fail(`--oem names an OEM twice: ${args.oem.join(', ')}`);
   const rootDir = path.resolve(__dirname, '..', '..');
   console.log('Starting the local cloud (the stack is synthesized and its functions bundled only when they changed)…');
   // A demo sees its first files a minute after the first events: one-minute windows, a short grace,
@@ -85,18 +92,18 @@ async function main(): Promise<void> {
   const simulate = args.simulate && !args['no-simulate'];
   const abort = new AbortController();
   let simulation: Promise<unknown> = Promise.resolve();
+  let simulated = 'off';
   if (simulate) {
-    const { runSimulator } = await import('../../tools/simulator/producer');
+    const [{ runSimulator }, { createFleet }, { describeFleet }] = await Promise.all([
+      import('../../tools/simulator/producer'),
+      import('../../tools/simulator/fleet'),
+      import('../../tools/simulator/cli'),
+    ]);
+    // The same fleet as `npm run simulate` with no options, fewer events per second.
+    const fleet = createFleet({ oems: args.oem.length > 0 ? args.oem : DEFAULT_OEMS, devicesPerOem: 4, runId: randomUUID() });
+    simulated = ['on (--no-simulate turns it off; --oem <id> chooses the OEMs), 5 events/s for', ...describeFleet(fleet, '    ')].join('\n');
     simulation = runSimulator(
-      {
-        streamName: cloud.outputs.EventStreamName!,
-        region: cloud.region,
-        endpoint: cloud.edgeUrl,
-        oems: 3,
-        devicesPerOem: 4,
-        rate: 5,
-        duration: 0,
-      },
+      { streamName: cloud.outputs.EventStreamName!, region: cloud.region, endpoint: cloud.edgeUrl, fleet, rate: 5, duration: 0 },
       abort.signal,
     ).catch((error: Error) => console.error(`simulator stopped: ${error.message}`));
   }
@@ -109,7 +116,7 @@ Local cloud ready in ${process.uptime().toFixed(1)} s from launch (data in ${pat
   Outputs        ${path.join(path.relative(process.cwd(), cloud.dataDir) || '.', 'outputs.json')}
 ${Object.entries(cloud.outputs).map(([k, v]) => `    ${k.padEnd(22)} ${v}`).join('\n')}
   Token          npm run token -- --oem <oem_id> [--admin]
-  Simulator      ${simulate ? 'on (--no-simulate turns it off)' : 'off'}
+  Simulator      ${simulated}
 Ctrl-C stops everything.
 `);
 

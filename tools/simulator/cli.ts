@@ -1,10 +1,11 @@
 /**
  * Command line of the fleet simulator (`npm run simulate -- [options]`, see {@link USAGE}).
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { EVENT_TYPES, isOemId, OEM_ID_RULE } from './fleet';
+import { createFleet, DEFAULT_OEMS, EVENT_TYPES, fleetSamples, isOemId, OEM_ID_RULE, type Fleet } from './fleet';
 import { runSimulator, SimulatorError, type SimulatorOptions, type SimulatorStats } from './producer';
 
 export const USAGE = `Usage: npm run simulate -- [options]
@@ -15,12 +16,15 @@ Options:
   --endpoint URL     AWS endpoint, e.g. http://127.0.0.1:4566 (local cloud or LocalStack)
   --stream NAME      Kinesis stream name or ARN
   --region REGION    AWS region
-  --oems A,B,C       OEM ids to simulate (comma-separated)
-  --oem-count N      number of OEMs with generated ids (default 2; not with --oems)
+  --oem ID           an OEM id to simulate (repeatable; default ${DEFAULT_OEMS.join(' and ')}, the README's)
+  --oems A,B,C       the same, comma-separated
+  --oem-count N      that many OEMs with generated ids instead (not with --oem/--oems)
   --devices N        devices per OEM (default 5)
   --rate N           events per second (default 20)
   --duration S       seconds to run; 0 = until Ctrl-C (default 0)
-  --seed N           seed of the simulated fleet (default 1; same seed = same fleet and events)
+  --seed N           seed of the simulated fleet (default 1; same seed = same devices and values;
+                     event ids are new on every run)
+  --print N          print N events as JSON lines (one Kinesis record each) and exit; sends nothing
   --quiet            no progress lines, only the summary
   -h, --help         show this help
 
@@ -30,7 +34,8 @@ AWS_REGION; without an endpoint, the simulator talks to real AWS with the SDK's 
 
 Examples:
   npm run simulate                                  # local cloud started by \`npm start\`
-  npm run simulate -- --rate 200 --duration 60 --oems 1234abcd,5678ef90 --devices 20
+  npm run simulate -- --rate 200 --duration 60 --oem 1234abcd --oem 5678ef90 --devices 20
+  npm run simulate -- --print 5 --oem 1234abcd      # five events, not sent
   npm run simulate -- --endpoint http://127.0.0.1:4566 --stream DeviceEvents   # LocalStack
   AWS_PROFILE=dev npm run simulate -- --stream <EventStreamName> --region eu-west-1   # AWS
 `;
@@ -43,6 +48,8 @@ export class UsageError extends Error {
 export interface CliConfig {
   help: boolean;
   quiet: boolean;
+  /** `--print N`: print N events and exit, sending nothing. */
+  print?: number;
   options: Omit<SimulatorOptions, 'log' | 'client'> & { streamName: string };
   /** Where the endpoint/stream/region defaults came from, for the first log line. */
   source: string;
@@ -140,12 +147,14 @@ export function parseCliArgs(
         endpoint: { type: 'string' },
         stream: { type: 'string' },
         region: { type: 'string' },
+        oem: { type: 'string', multiple: true },
         oems: { type: 'string' },
         'oem-count': { type: 'string' },
         devices: { type: 'string' },
         rate: { type: 'string' },
         duration: { type: 'string' },
         seed: { type: 'string' },
+        print: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -160,23 +169,26 @@ export function parseCliArgs(
   const help = values.help ?? false;
   const quiet = values.quiet ?? false;
 
-  if (values.oems !== undefined && values['oem-count'] !== undefined) {
-    throw new UsageError('use either --oems or --oem-count, not both');
+  const listed = [...(values.oem ?? []), ...(values.oems !== undefined ? [values.oems] : [])];
+  if (listed.length > 0 && values['oem-count'] !== undefined) {
+    throw new UsageError('use either --oem/--oems or --oem-count, not both');
   }
-  let oems: string[] | number = parseNumber('--oem-count', values['oem-count'], { integer: true, min: 1 }) ?? 2;
-  if (values.oems !== undefined) {
-    const ids = values.oems.split(',').map((s) => s.trim());
+  let oems: string[] | number = parseNumber('--oem-count', values['oem-count'], { integer: true, min: 1 }) ?? [...DEFAULT_OEMS];
+  if (listed.length > 0) {
+    const flag = values.oem !== undefined ? '--oem' : '--oems';
+    const ids = listed.flatMap((text) => text.split(',')).map((s) => s.trim());
     const bad = ids.find((id) => !isOemId(id));
     if (bad !== undefined) {
-      throw new UsageError(`--oems expects comma-separated OEM ids (${OEM_ID_RULE}), got ${JSON.stringify(bad === '' ? values.oems : bad)}`);
+      throw new UsageError(`${flag} expects OEM ids (${OEM_ID_RULE}), got ${JSON.stringify(bad === '' ? listed.join(',') : bad)}`);
     }
-    if (new Set(ids).size !== ids.length) throw new UsageError(`--oems lists an OEM twice: ${values.oems}`);
+    if (new Set(ids).size !== ids.length) throw new UsageError(`${flag} lists an OEM twice: ${listed.join(',')}`);
     oems = ids;
   }
   const devicesPerOem = parseNumber('--devices', values.devices, { integer: true, min: 1 }) ?? 5;
   const rate = parseNumber('--rate', values.rate, { min: 0, exclusiveMin: true }) ?? 20;
   const duration = parseNumber('--duration', values.duration, { min: 0 }) ?? 0;
   const seed = parseNumber('--seed', values.seed, { integer: true }) ?? 1;
+  const print = parseNumber('--print', values.print, { integer: true, min: 1 });
 
   const outputs = loadOutputs();
   const sources = new Set<string>();
@@ -201,7 +213,7 @@ export function parseCliArgs(
   }
   if (region !== undefined && !/^[a-z0-9-]+$/.test(region)) throw new UsageError(`--region looks wrong: ${JSON.stringify(region)}`);
 
-  if (!streamName && !help) {
+  if (!streamName && !help && print === undefined) {
     throw new UsageError(
       'no stream: pass --stream NAME, or start the local cloud (npm start) so that .local/outputs.json names it',
     );
@@ -209,7 +221,9 @@ export function parseCliArgs(
   const options: CliConfig['options'] = { streamName: streamName ?? '', oems, devicesPerOem, rate, duration, seed };
   if (endpoint !== undefined) options.endpoint = endpoint;
   if (region !== undefined) options.region = region;
-  return { help, quiet, options, source: sources.size > 0 ? [...sources].join(', ') : 'SDK defaults' };
+  const config: CliConfig = { help, quiet, options, source: sources.size > 0 ? [...sources].join(', ') : 'SDK defaults' };
+  if (print !== undefined) config.print = print;
+  return config;
 }
 
 export function formatSummary(stats: SimulatorStats, outcome: 'done' | 'stopped' | 'failed' = stats.aborted ? 'stopped' : 'done'): string {
@@ -219,6 +233,20 @@ export function formatSummary(stats: SimulatorStats, outcome: 'done' | 'stopped'
     `in ${(stats.elapsedMs / 1000).toFixed(1)}s; ${stats.failed} failed, ${stats.retried} retried, ` +
     `${stats.putRecordsCalls} PutRecords calls`
   );
+}
+
+/** Lines naming each simulated OEM with a device and a datapoint to look for (the start banner's). */
+export function describeFleet(fleet: Fleet, indent = ''): string[] {
+  return fleetSamples(fleet).map(
+    (s) => `${indent}${s.oemId.padEnd(12)} ${s.devices} device(s), e.g. dsn ${s.dsn}, datapoint ${s.datapoint}`,
+  );
+}
+
+/** `count` events of the configured fleet as JSON lines, stamped `rate` per second from `start`. */
+export function printedEvents(options: CliConfig['options'], count: number, start: Date = new Date()): string[] {
+  const fleet = createFleet({ oems: options.oems, devicesPerOem: options.devicesPerOem, seed: options.seed, runId: randomUUID() });
+  const interval = 1000 / (options.rate ?? 20);
+  return Array.from({ length: count }, (_, i) => JSON.stringify(fleet.nextEvent(new Date(start.getTime() + i * interval))));
 }
 
 export interface CliIo {
@@ -264,6 +292,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo, parse
     io.out(USAGE);
     return 0;
   }
+  if (config.print !== undefined) {
+    for (const line of printedEvents(config.options, config.print)) io.out(line);
+    return 0;
+  }
 
   const controller = new AbortController();
   const removeStop = io.onStop(() => {
@@ -275,8 +307,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo, parse
     `target: stream ${config.options.streamName}, endpoint ${config.options.endpoint ?? 'AWS default'}, ` +
       `region ${config.options.region ?? 'SDK default'} (from ${config.source})`,
   );
+  const { oems, devicesPerOem, seed } = config.options;
+  const fleet = createFleet({ oems, devicesPerOem, seed, runId: randomUUID() });
+  for (const line of describeFleet(fleet, '  ')) log?.(line);
   try {
-    const stats = await runSimulator({ ...config.options, ...(log ? { log } : {}) }, controller.signal);
+    const stats = await runSimulator({ ...config.options, fleet, ...(log ? { log } : {}) }, controller.signal);
     io.out(formatSummary(stats));
     return stats.failed > 0 && !stats.aborted ? 1 : 0;
   } catch (err) {

@@ -2,9 +2,11 @@
  * Deterministic simulated fleet of IoT devices (pure: no I/O, no clock, no Math.random).
  *
  * `createFleet({ oems, devicesPerOem, seed })` builds OEMs and devices from a seeded PRNG;
- * `fleet.nextEvent(now)` returns the next device event, stamped from `now`. The same seed and the same
- * sequence of `now` values always give the same events.
+ * `fleet.nextEvent(now)` returns the next device event, stamped from `now`. The same seed, run id and
+ * sequence of `now` values always give the same events. Event ids (`datapoint.id`, `ack_id`) are time-based
+ * (version 1 layout, as Ayla's are) with the run id in their node field, so two runs never share an id.
  */
+import { createHash } from 'node:crypto';
 import {
   type BaseType,
   type ConnectivityEvent,
@@ -108,6 +110,39 @@ export class Rng {
   uuid(): string {
     const variant = '89ab'.charAt(Math.floor(this.next01() * 4));
     return `${this.hex(8)}-${this.hex(4)}-4${this.hex(3)}-${variant}${this.hex(3)}-${this.hex(12)}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Event ids
+
+/** 100-ns intervals between the UUID epoch (1582-10-15) and the Unix epoch. */
+const UUID_EPOCH_OFFSET = 122_192_928_000_000_000n;
+
+/**
+ * Time-based ids (UUID version 1 layout): the timestamp from the event's `now` (strictly increasing within
+ * a run, so a burst in one millisecond still gets distinct ids), the clock sequence and node from a hash of
+ * the run id. A restart with the same seed has another run id, so its ids differ from the last run's even
+ * where the timestamps meet.
+ */
+export class EventIds {
+  private last = -1n;
+  private readonly tail: string;
+
+  constructor(runId: string) {
+    const hash = createHash('sha256').update(runId).digest();
+    const clockSeq = ((hash[0] ?? 0) << 8 | (hash[1] ?? 0)) & 0x3fff | 0x8000; // RFC 4122 variant
+    const node = Buffer.from(hash.subarray(2, 8));
+    node[0] = (node[0] ?? 0) | 0x01; // multicast bit: a random node, not a MAC address
+    this.tail = `${clockSeq.toString(16).padStart(4, '0')}-${node.toString('hex')}`;
+  }
+
+  next(now: Date): string {
+    let ticks = BigInt(now.getTime()) * 10_000n + UUID_EPOCH_OFFSET;
+    if (ticks <= this.last) ticks = this.last + 1n;
+    this.last = ticks;
+    const hex = ticks.toString(16).padStart(15, '0');
+    return `${hex.slice(7, 15)}-${hex.slice(3, 7)}-1${hex.slice(0, 3)}-${this.tail}`;
   }
 }
 
@@ -238,13 +273,21 @@ export const EVENT_MIX: readonly (readonly [EventType, number])[] = [
 // ---------------------------------------------------------------------------------------------------------
 // Fleet
 
+/** The OEMs simulated unless others are chosen: the README's examples use these ids. */
+export const DEFAULT_OEMS: readonly string[] = ['1234abcd', '5678ef90'];
+
 export interface FleetOptions {
-  /** OEM ids, or how many OEMs to create (ids: 8 hex chars). Default 2. */
+  /** OEM ids, or how many OEMs to create (ids: 8 hex chars). Default {@link DEFAULT_OEMS}. */
   oems?: readonly string[] | number;
   /** Devices per OEM. Default 5. */
   devicesPerOem?: number;
   /** PRNG seed. Default 1. */
   seed?: number;
+  /**
+   * Distinguishes this run's event ids from every other run's (the simulator passes a fresh random one per
+   * start). Default: derived from the seed, so `generateEvents` stays reproducible.
+   */
+  runId?: string;
 }
 
 export interface PropertyInfo {
@@ -317,12 +360,13 @@ interface DeviceState {
 export function createFleet(options: FleetOptions = {}): Fleet {
   const seed = options.seed ?? 1;
   const devicesPerOem = options.devicesPerOem ?? 5;
-  const oemSpec = options.oems ?? 2;
+  const oemSpec = options.oems ?? DEFAULT_OEMS;
   if (!Number.isFinite(seed)) throw new RangeError('createFleet: seed must be a finite number');
   if (!Number.isInteger(devicesPerOem) || devicesPerOem < 1) {
     throw new RangeError('createFleet: devicesPerOem must be an integer >= 1');
   }
   const rng = new Rng(seed);
+  const eventIds = new EventIds(options.runId ?? `seed:${seed}`);
 
   let oemIds: string[];
   if (typeof oemSpec === 'number') {
@@ -406,7 +450,7 @@ export function createFleet(options: FleetOptions = {}): Fleet {
       seq: nextSeq(d),
       metadata: { ...common(d), event_type: 'datapoint', ...propertyMetadata(p) },
       datapoint: {
-        id: rng.uuid(),
+        id: eventIds.next(now),
         created_at_from_device:
           fromDevice && rng.chance(0.5) ? formatTimestamp(new Date(now.getTime() - rng.int(0, 5) * 1000)) : null,
         updated_at: ts,
@@ -431,7 +475,7 @@ export function createFleet(options: FleetOptions = {}): Fleet {
       seq: nextSeq(d),
       metadata: { ...common(d), event_type: 'datapointack', ...propertyMetadata(p) },
       datapointack: {
-        id: rng.uuid(),
+        id: eventIds.next(now),
         created_at_from_device: null,
         updated_at: created,
         created_at: created,
@@ -440,7 +484,7 @@ export function createFleet(options: FleetOptions = {}): Fleet {
         closed: false,
         value: p.value,
         metadata: {},
-        ack_id: rng.uuid(),
+        ack_id: eventIds.next(now),
         ack_message: ok ? 0 : rng.int(1, 9),
         ack_status: ok ? 200 : rng.pick([400, 404, 500]),
         acked_at: formatTimestamp(now),
@@ -532,6 +576,29 @@ export function createFleet(options: FleetOptions = {}): Fleet {
   }
 
   return { seed, oems, devices, nextEvent };
+}
+
+/** One OEM of a fleet as the start banner shows it: a device and a datapoint to look for. */
+export interface OemSample {
+  oemId: string;
+  devices: number;
+  dsn: string;
+  /** `block/block_index/name` of a datapoint the device reports (as in the `/iap` paths). */
+  datapoint: string;
+}
+
+/** Per OEM, its first device and that device's first reported datapoint (one in the default block if any). */
+export function fleetSamples(fleet: Fleet): OemSample[] {
+  return fleet.oems.map(({ oemId }) => {
+    const devices = fleet.devices.filter((d) => d.oemId === oemId);
+    const device = devices[0];
+    if (!device) throw new RangeError(`fleetSamples: OEM ${oemId} has no device`);
+    const reported = device.properties.filter((p) => p.direction === 'from-device');
+    const candidates = reported.length > 0 ? reported : device.properties;
+    const p = candidates.find((c) => c.block === DEFAULT_BLOCK) ?? candidates[0];
+    if (!p) throw new RangeError(`fleetSamples: device ${device.dsn} has no datapoint`);
+    return { oemId, devices: devices.length, dsn: device.dsn, datapoint: `${p.block}/${p.blockIndex}/${p.name}` };
+  });
 }
 
 /** `count` events, the i-th stamped `start + i * intervalMs` (for tests and benchmarks). */

@@ -11,7 +11,8 @@
  */
 import { KinesisClient, type KinesisClientConfig, PutRecordsCommand, type PutRecordsCommandOutput, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { createFleet, type DeviceEvent, type EventType, EVENT_TYPES } from './fleet';
+import { randomUUID } from 'node:crypto';
+import { createFleet, type DeviceEvent, type EventType, EVENT_TYPES, type Fleet } from './fleet';
 
 /** What the producer needs from a Kinesis client: a `KinesisClient` fits, so does a hand-written fake. */
 export interface PutRecordsSender {
@@ -25,7 +26,7 @@ export interface SimulatorOptions {
   region?: string;
   /** Endpoint URL, e.g. `http://127.0.0.1:4566`. Unset = the SDK's default (real AWS, or AWS_ENDPOINT_URL*). */
   endpoint?: string;
-  /** OEM ids, or how many OEMs to simulate. Default 2. */
+  /** OEM ids, or how many OEMs to simulate. Default {@link DEFAULT_OEMS}. */
   oems?: readonly string[] | number;
   /** Devices per OEM. Default 5. */
   devicesPerOem?: number;
@@ -35,6 +36,10 @@ export interface SimulatorOptions {
   duration?: number;
   /** PRNG seed of the fleet. Default 1. */
   seed?: number;
+  /** Run id of the event ids (see `createFleet`). Default: a new random one, so no two runs share an id. */
+  runId?: string;
+  /** A fleet built by the caller (e.g. to print it first); `oems`, `devicesPerOem`, `seed`, `runId` are then unused. */
+  fleet?: Fleet;
   /** Progress and warnings. */
   log?: (message: string) => void;
   /** Client to use instead of building one from region/endpoint (tests, or a caller's own client). */
@@ -207,7 +212,9 @@ export async function runSimulator(options: SimulatorOptions, signal?: AbortSign
   }
   if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError('runSimulator: maxRetries must be an integer >= 0');
 
-  const fleet = createFleet({ oems: options.oems, devicesPerOem: options.devicesPerOem, seed: options.seed });
+  const fleet =
+    options.fleet ??
+    createFleet({ oems: options.oems, devicesPerOem: options.devicesPerOem, seed: options.seed, runId: options.runId ?? randomUUID() });
   const ownClient = options.client ? undefined : createKinesisClient({ region: options.region, endpoint: options.endpoint, log });
   const client: PutRecordsSender = options.client ?? (ownClient as KinesisClient);
   const target = options.streamName.startsWith('arn:') ? { StreamARN: options.streamName } : { StreamName: options.streamName };

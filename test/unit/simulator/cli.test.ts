@@ -1,7 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type CliIo, formatSummary, main, parseCliArgs, readLocalOutputs, UsageError, USAGE } from '../../../tools/simulator/cli';
+import { validateEvent } from '../../../lambdas/domain/device-events';
+import { createFleet, DEFAULT_OEMS } from '../../../tools/simulator/fleet';
+import { type CliIo, describeFleet, formatSummary, main, parseCliArgs, readLocalOutputs, UsageError, USAGE } from '../../../tools/simulator/cli';
 
 const noEnv: NodeJS.ProcessEnv = {};
 const local = { AwsEndpoint: 'http://127.0.0.1:4566', EventStreamName: 'DeviceEvents-abc', Region: 'us-east-1' };
@@ -14,7 +16,7 @@ describe('parseCliArgs', () => {
       streamName: 'DeviceEvents-abc',
       endpoint: 'http://127.0.0.1:4566',
       region: 'us-east-1',
-      oems: 2,
+      oems: [...DEFAULT_OEMS],
       devicesPerOem: 5,
       rate: 20,
       duration: 0,
@@ -48,6 +50,7 @@ describe('parseCliArgs', () => {
     );
     expect(options).toMatchObject({ oems: ['1234abcd', 'acme'], devicesPerOem: 12, rate: 2.5, duration: 30, seed: -7 });
     expect(parseCliArgs(['--oem-count', '4'], noEnv, () => local).options.oems).toBe(4);
+    expect(parseCliArgs(['--oem', 'acme', '--oem', '1234abcd,beta'], noEnv, () => local).options.oems).toEqual(['acme', '1234abcd', 'beta']);
     expect(parseCliArgs(['--rate=100'], noEnv, () => local).options.rate).toBe(100);
   });
 
@@ -62,7 +65,11 @@ describe('parseCliArgs', () => {
     [['--seed', '1e3'], /--seed expects an integer/],
     [['--oems', 'a,,b'], /--oems expects/],
     [['--oems', 'a,a'], /twice/],
-    [['--oems', 'a', '--oem-count', '2'], /either --oems or --oem-count/],
+    [['--oems', 'a', '--oem-count', '2'], /either --oem\/--oems or --oem-count/],
+    [['--oem', 'a', '--oem-count', '2'], /either --oem\/--oems or --oem-count/],
+    [['--oem', 'a', '--oem', 'a'], /--oem lists an OEM twice/],
+    [['--oem', '_x'], /--oem expects OEM ids/],
+    [['--print', '0'], /--print must be >= 1/],
     [['--endpoint', 'localhost:4566'], /--endpoint must be an http/],
     [['--endpoint', 'not a url'], /--endpoint expects a URL/],
     [['--region', 'US East'], /--region looks wrong/],
@@ -72,6 +79,16 @@ describe('parseCliArgs', () => {
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCliArgs(argv, noEnv, () => local)).toThrow(UsageError);
     expect(() => parseCliArgs(argv, noEnv, () => local)).toThrow(message);
+  });
+
+  test('the default OEMs are the ones the README uses', () => {
+    expect(DEFAULT_OEMS).toContain('1234abcd');
+    const readme = readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    for (const id of DEFAULT_OEMS) expect(readme).toContain(id);
+  });
+
+  test('--print needs no stream', () => {
+    expect(parseCliArgs(['--print', '3'], noEnv, () => undefined)).toMatchObject({ print: 3 });
   });
 
   test('no stream anywhere is a usage error that says what to do', () => {
@@ -117,6 +134,34 @@ describe('main', () => {
     for (const flag of ['--endpoint', '--stream', '--region', '--oems', '--oem-count', '--devices', '--rate', '--duration', '--seed', '--help']) {
       expect(USAGE).toContain(flag);
     }
+  });
+
+  test('--print N prints N events as JSON lines of the chosen OEMs and sends nothing', async () => {
+    const io = fakeIo();
+    const parse = (argv: readonly string[]) => parseCliArgs(argv, noEnv, () => undefined);
+    expect(await main(['--print', '40', '--oem', 'acme', '--devices', '2'], io, parse)).toBe(0);
+    expect(io.outLines).toHaveLength(40);
+    const events: unknown[] = io.outLines.map((line) => JSON.parse(line));
+    for (const event of events) {
+      expect(validateEvent(event)).toMatchObject({ ok: true });
+      expect(event).toMatchObject({ metadata: { oem_id: 'acme' } });
+    }
+    expect(io.errLines).toEqual([]);
+  });
+
+  test('each simulated OEM is described with a device and a datapoint it has', () => {
+    const fleet = createFleet({ oems: ['1234abcd', 'acme'], devicesPerOem: 3 });
+    const lines = describeFleet(fleet);
+    expect(lines).toHaveLength(2);
+    fleet.oems.forEach((oem, i) => {
+      const device = fleet.devices.find((d) => d.oemId === oem.oemId)!;
+      const line = lines[i]!;
+      expect(line).toContain(oem.oemId);
+      expect(line).toContain('3 device(s)');
+      expect(line).toContain(`dsn ${device.dsn}`);
+      const [, datapoint] = /datapoint (\S+)/.exec(line)!;
+      expect(device.properties.map((p) => `${p.block}/${p.blockIndex}/${p.name}`)).toContain(datapoint);
+    });
   });
 
   test('a bad option exits 2 with a clear message', async () => {
