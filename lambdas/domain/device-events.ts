@@ -130,13 +130,23 @@ type CompiledShape = (value: Record<string, unknown>, path: string, problems: st
 function compile(shape: Shape): CompiledShape {
   const keys = Object.keys(shape);
   const checks = keys.map((key) => shape[key]!);
+  // A missing field reads `metadata.oem_id is missing`, any other problem `metadata.oem_id: <what was expected>`.
   const body = keys
-    .map((key, i) => `p = c[${i}](v[${JSON.stringify(key)}]); if (p !== undefined) (problems ??= []).push(path + ${JSON.stringify(`.${key}: `)} + p);`)
+    .map(
+      (key, i) =>
+        `p = c[${i}](v[${JSON.stringify(key)}]); if (p !== undefined) (problems ??= []).push(path + ` +
+        `(p === m ? ${JSON.stringify(`.${key} ${MISSING}`)} : ${JSON.stringify(`.${key}: `)} + p));`,
+    )
     .join('\n');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the static schema above
-  const make = new Function('c', `return function (v, path, problems) { let p;\n${body}\nreturn problems; };`) as (c: Check[]) => CompiledShape;
-  return make(checks);
+  const make = new Function('c', 'm', `return function (v, path, problems) { let p;\n${body}\nreturn problems; };`) as (c: Check[], m: string) => CompiledShape;
+  return make(checks, MISSING);
 }
+
+/** What a required field that is absent (or null) reports, instead of the format it should have had. */
+const MISSING = 'is missing';
+/** A required field: absent or null is `is missing`; otherwise `check` says what is wrong. */
+const required = (check: Check): Check => (v) => (v === undefined || v === null ? MISSING : check(v));
 
 const isNullish = (v: unknown) => v === null || v === undefined;
 const nullish = (check: Check): Check => (v) => (isNullish(v) ? undefined : check(v));
@@ -183,17 +193,17 @@ const optional = (check: Check): Check => (v) => (v === undefined ? undefined : 
 const text = nullish(string(4096));
 
 const commonMetadata: Shape = {
-  oem_id: matchingCached(OEM_ID_PATTERN, `oem_id must be ${OEM_ID_RULE}`),
+  oem_id: required(matchingCached(OEM_ID_PATTERN, `oem_id must be ${OEM_ID_RULE}`)),
   oem_model: text,
-  dsn: matchingCached(DSN_PATTERN, 'dsn must be 1-64 letters, digits, ., _, : or -'),
+  dsn: required(matchingCached(DSN_PATTERN, 'dsn must be 1-64 letters, digits, ., _, : or -')),
   resource_tags: nullish(array),
 };
 
 const propertyMetadata: Shape = {
   ...commonMetadata,
-  property_name: string(256, 1),
+  property_name: required(string(256, 1)),
   display_name: text,
-  base_type: oneOf(BASE_TYPES),
+  base_type: required(oneOf(BASE_TYPES)),
   block: optional(string(256, 1)),
   block_index: optional((v) => (Number.isInteger(v) && (v as number) >= 0 ? undefined : 'expected an integer ≥ 0')),
 };
@@ -206,7 +216,7 @@ const datapointBody: Shape = {
   user_uuid: text,
   echo: nullish(boolean),
   closed: nullish(boolean),
-  value: (v) => (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'object' || (typeof v === 'string' && v.length <= 1_000_000) ? undefined : 'expected a value'),
+  value: (v) => (v === undefined ? MISSING : v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'object' || (typeof v === 'string' && v.length <= 1_000_000) ? undefined : 'expected a value'),
   metadata: nullish(object),
 };
 
@@ -229,7 +239,7 @@ const SCHEMAS: Record<EventType, TypeSchema> = {
   },
   connectivity: {
     metadata: compile(commonMetadata),
-    body: compile({ event_time: timestamp, user_uuid: text, status: string(64, 1) }),
+    body: compile({ event_time: required(timestamp), user_uuid: text, status: required(string(64, 1)) }),
   },
   location: {
     metadata: compile(commonMetadata),
@@ -239,12 +249,12 @@ const SCHEMAS: Record<EventType, TypeSchema> = {
       long: nullish((v) => (typeof v === 'number' || (typeof v === 'string' && v.length <= 64) ? undefined : 'expected a number')),
       provider: text,
       user_uuid: text,
-      created_at: timestamp,
+      created_at: required(timestamp),
     }),
   },
   registration: {
     metadata: compile(commonMetadata),
-    body: compile({ registered: boolean, registration_type: text, unregistered_at: nullish(timestamp), user_uuid: text }),
+    body: compile({ registered: required(boolean), registration_type: text, unregistered_at: nullish(timestamp), user_uuid: text }),
   },
 };
 
@@ -319,6 +329,8 @@ export function validateEvent(value: unknown): DecodeResult {
   if (structure) return rejected(value, describeStructureProblem(structure));
   const metadata = value.metadata;
   const type = isObject(metadata) ? metadata.event_type : undefined;
+  if (metadata === undefined || metadata === null) return rejected(value, `metadata ${MISSING}`);
+  if (isObject(metadata) && (type === undefined || type === null)) return rejected(value, `metadata.event_type ${MISSING}`);
   if (!isObject(metadata) || !isEventType(type)) {
     return rejected(value, `metadata.event_type must be one of ${EVENT_TYPES.join(', ')}, got ${JSON.stringify(type)?.slice(0, 64) ?? 'nothing'}`);
   }
@@ -332,7 +344,8 @@ export function validateEvent(value: unknown): DecodeResult {
   const body = event[bodyKey];
   let problems = EVENT_SHAPE(event, '', undefined);
   problems = schema.metadata(metadata, 'metadata', problems);
-  if (!isObject(body)) (problems ??= []).push(`${bodyKey}: expected an object`);
+  if (body === undefined || body === null) (problems ??= []).push(`${bodyKey} ${MISSING}`);
+  else if (!isObject(body)) (problems ??= []).push(`${bodyKey}: expected an object`);
   else {
     problems = schema.body(body, bodyKey, problems);
     const broken = problems ? undefined : schema.rule?.(body);

@@ -12,9 +12,9 @@ describe('validateEvent', () => {
 
   it.each([
     ['an array', [], /not a JSON object/],
-    ['no metadata', { datapoint: {} }, /event_type must be one of/],
+    ['no metadata', { datapoint: {} }, /^metadata is missing$/],
     ['an unknown type', { metadata: { ...seedEvents.location.metadata, event_type: 'telemetry' } }, /event_type must be one of/],
-    ['a missing body', { metadata: seedEvents.location.metadata }, /invalid location event: location_event/],
+    ['a missing body', { metadata: seedEvents.location.metadata }, /^invalid location event: location_event is missing$/],
     ['a bad timestamp', { ...seedEvents.connectivity, connection: { ...seedEvents.connectivity.connection, event_time: 'yesterday' } }, /event_time: expected an ISO 8601/],
     ['an unknown base type', { ...seedEvents.datapoint, metadata: { ...seedEvents.datapoint.metadata, base_type: 'blob' } }, /base_type/],
     ['a datapoint without time', { ...seedEvents.datapoint, datapoint: { ...seedEvents.datapoint.datapoint, updated_at: null, created_at: null } }, /updated_at or created_at/],
@@ -23,6 +23,39 @@ describe('validateEvent', () => {
     const result = validateEvent(value);
     expect(result.ok).toBe(false);
     expect(!result.ok && result.reason).toMatch(reason);
+  });
+});
+
+describe('a missing required field is named as missing, not as a format problem', () => {
+  const without = <T extends Record<string, unknown>>(o: T, key: string): Record<string, unknown> => {
+    const copy: Record<string, unknown> = { ...o };
+    delete copy[key];
+    return copy;
+  };
+  const withoutMeta = (event: Record<string, unknown> & { metadata: Record<string, unknown> }, key: string) => ({ ...event, metadata: without(event.metadata, key) });
+  const withoutBody = (event: Record<string, unknown>, bodyKey: string, key: string) => ({ ...event, [bodyKey]: without(event[bodyKey] as Record<string, unknown>, key) });
+
+  it.each([
+    ['oem_id', withoutMeta(seedEvents.datapoint, 'oem_id'), 'invalid datapoint event: metadata.oem_id is missing'],
+    ['oem_id (null)', { ...seedEvents.connectivity, metadata: { ...seedEvents.connectivity.metadata, oem_id: null } }, 'invalid connectivity event: metadata.oem_id is missing'],
+    ['dsn', withoutMeta(seedEvents.location, 'dsn'), 'invalid location event: metadata.dsn is missing'],
+    ['event_type', withoutMeta(seedEvents.location, 'event_type'), 'metadata.event_type is missing'],
+    ['property_name', withoutMeta(seedEvents.datapoint, 'property_name'), 'invalid datapoint event: metadata.property_name is missing'],
+    ['base_type', withoutMeta(seedEvents.datapointack, 'base_type'), 'invalid datapointack event: metadata.base_type is missing'],
+    ['value', withoutBody(seedEvents.datapoint, 'datapoint', 'value'), 'invalid datapoint event: datapoint.value is missing'],
+    ['event_time', withoutBody(seedEvents.connectivity, 'connection', 'event_time'), 'invalid connectivity event: connection.event_time is missing'],
+    ['status', withoutBody(seedEvents.connectivity, 'connection', 'status'), 'invalid connectivity event: connection.status is missing'],
+    ['created_at', withoutBody(seedEvents.location, 'location_event', 'created_at'), 'invalid location event: location_event.created_at is missing'],
+    ['registered', withoutBody(seedEvents.registration, 'registration_event', 'registered'), 'invalid registration event: registration_event.registered is missing'],
+  ])('%s', (_, value, reason) => {
+    expect(validateEvent(value)).toMatchObject({ ok: false, reason });
+  });
+
+  it('two missing fields are both named; a present but malformed one keeps its format message', () => {
+    const event = { ...seedEvents.connectivity, metadata: without(without(seedEvents.connectivity.metadata, 'oem_id'), 'dsn') };
+    expect(validateEvent(event)).toEqual({ ok: false, reason: 'invalid connectivity event: metadata.oem_id is missing; metadata.dsn is missing' });
+    const malformed = validateEvent({ ...seedEvents.connectivity, metadata: { ...seedEvents.connectivity.metadata, oem_id: '_x' } });
+    expect(malformed).toMatchObject({ ok: false, reason: expect.stringMatching(/metadata\.oem_id: oem_id must be 1-64/) });
   });
 });
 
