@@ -63,7 +63,7 @@ export class DeviceEventStream extends Construct {
    * batch, bounded retries and record age, partial batch responses (`batchItemFailures`),
    * failed batches recorded in the `onFailure` bucket, and an alarm on the iterator age.
    * Grants `fn` read on the stream (done by the event source) and what the S3 on-failure
-   * destination needs (s3:PutObject, s3:ListBucket), nothing more.
+   * destination needs (s3:PutObject under {@link FAILED_BATCH_PREFIX}, s3:ListBucket), nothing more.
    */
   addConsumer(fn: IFunction, options: DeviceEventStreamConsumerOptions): KinesisEventSource {
     const eventSource = new KinesisEventSource(this.stream, {
@@ -92,6 +92,9 @@ export class DeviceEventStream extends Construct {
   }
 }
 
+/** Where Lambda writes the records of failed batches in an S3 on-failure destination: `aws/lambda/<mapping>/<shard>/…`. */
+export const FAILED_BATCH_PREFIX = 'aws/lambda/';
+
 /**
  * S3 on-failure destination of a stream event source mapping, with only the permissions
  * Lambda needs to write the record of a failed batch (CDK's S3OnFailureDestination grants
@@ -101,7 +104,9 @@ class FailedBatchBucket implements IEventSourceDlq {
   constructor(private readonly bucket: IBucket) {}
 
   bind(_target: IEventSourceMapping, targetHandler: IFunction): DlqDestinationConfig {
-    const objects = this.bucket.arnForObjects('*');
+    // Only the failure records' prefix: the consumer may not write anywhere else in the bucket (the
+    // mapping's own id, one level down, would make the role's policy depend on the mapping: a cycle).
+    const objects = this.bucket.arnForObjects(`${FAILED_BATCH_PREFIX}*`);
     targetHandler.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
     targetHandler.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
     this.bucket.encryptionKey?.grant(targetHandler, 'kms:GenerateDataKey');
@@ -112,7 +117,7 @@ class FailedBatchBucket implements IEventSourceDlq {
         targetHandler.role,
         objects,
         'Lambda names the objects of failed-batch records itself (aws/lambda/<mapping>/<shard>/…), ' +
-          'so the on-failure destination needs s3:PutObject on every key of that bucket.',
+          'so the on-failure destination needs s3:PutObject on every key under that prefix (and nowhere else).',
       );
     }
     return { destination: this.bucket.bucketArn };

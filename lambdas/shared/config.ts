@@ -21,6 +21,8 @@ export const ENV = {
   lockTable: 'LOCK_TABLE',
   /** IAM path of the OEM export users. */
   iamPath: 'IAM_PATH',
+  /** ARN of the managed policy every OEM export user gets as its permissions boundary. */
+  exportUserBoundary: 'EXPORT_USER_BOUNDARY_ARN',
   /** Name prefix of the OEM export secrets. */
   secretPrefix: 'SECRET_PREFIX',
   /** Set by Lambda itself. */

@@ -58,12 +58,14 @@ describe('DeviceEventStream.addConsumer', () => {
     expect(statements).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ Action: expect.arrayContaining(['kinesis:GetRecords', 'kinesis:GetShardIterator']) }),
-        { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [bucketArn, '/*']] } },
+        // Only under the failure records' prefix, not anywhere in the bucket.
+        { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [bucketArn, '/aws/lambda/*']] } },
         { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
       ]),
     );
     const s3Actions = statements.flatMap((st) => [st.Action].flat()).filter((a) => String(a).startsWith('s3:'));
     expect(s3Actions.sort()).toEqual(['s3:ListBucket', 's3:PutObject']);
+    expect(JSON.stringify(statements)).not.toContain(`"${bucketArn['Fn::GetAtt'][0]}","Arn"]},"/*"`);
   });
 
   it('alarms when the consumer falls more than five minutes behind', () => {

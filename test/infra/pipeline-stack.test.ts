@@ -350,11 +350,22 @@ describe('DevicePipelineStack', () => {
   describe('export credentials', () => {
     it('may manage only IAM users under the stack\'s path, secrets under its prefix, and its lock table', () => {
       const [, policy] = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('ExportCredentialsFunction'))!;
-      const statements = ((policy as Resource).Properties!.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement;
+      const statements = ((policy as Resource).Properties!.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }> }).Statement;
       const byService = (prefix: string) => statements.filter((st) => [st.Action].flat().every((a) => a.startsWith(prefix)));
-      const [iam] = byService('iam:');
-      expect([iam!.Action].flat().sort()).toEqual(['iam:CreateAccessKey', 'iam:CreateUser', 'iam:DeleteAccessKey', 'iam:GetUser', 'iam:ListAccessKeys', 'iam:PutUserPolicy', 'iam:TagUser']);
+      const [iam, bounded, ...moreIam] = byService('iam:');
+      expect(moreIam).toEqual([]);
+      expect([iam!.Action].flat().sort()).toEqual(['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:GetUser', 'iam:ListAccessKeys', 'iam:TagUser']);
+      expect(iam!.Condition).toBeUndefined();
       expect(JSON.stringify(iam!.Resource)).toContain(':user/DevicePipeline/oem-export/*');
+      // Creating a user and changing its permissions only with the export boundary.
+      expect([bounded!.Action].flat().sort()).toEqual(['iam:CreateUser', 'iam:PutUserPermissionsBoundary', 'iam:PutUserPolicy']);
+      expect(JSON.stringify(bounded!.Resource)).toContain(':user/DevicePipeline/oem-export/*');
+      const boundaryId = logicalId(stack.exportCredentials.userBoundary);
+      expect(bounded!.Condition).toEqual({ StringEquals: { 'iam:PermissionsBoundary': { Ref: boundaryId } } });
+      // No other IAM action anywhere in the policy (no AttachUserPolicy, DeleteUserPermissionsBoundary, …).
+      expect(statements.flatMap((st) => [st.Action].flat()).filter((a) => a.startsWith('iam:')).sort()).toEqual(
+        ['iam:CreateAccessKey', 'iam:CreateUser', 'iam:DeleteAccessKey', 'iam:GetUser', 'iam:ListAccessKeys', 'iam:PutUserPermissionsBoundary', 'iam:PutUserPolicy', 'iam:TagUser'],
+      );
       const [secrets] = byService('secretsmanager:');
       expect([secrets!.Action].flat().sort()).toEqual(['secretsmanager:CreateSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue']);
       expect(JSON.stringify(secrets!.Resource)).toContain(':secret:DevicePipeline/oem-export/*');
@@ -363,8 +374,28 @@ describe('DevicePipelineStack', () => {
       // Nothing on every resource.
       expect(statements.filter((st) => st.Resource === '*')).toEqual([]);
       expect(propsOf(logicalId(stack.exportCredentials.function))).toMatchObject({
-        Environment: { Variables: expect.objectContaining({ IAM_PATH: '/DevicePipeline/oem-export/', SECRET_PREFIX: 'DevicePipeline/oem-export/' }) },
+        Environment: { Variables: expect.objectContaining({
+          IAM_PATH: '/DevicePipeline/oem-export/', SECRET_PREFIX: 'DevicePipeline/oem-export/',
+          EXPORT_USER_BOUNDARY_ARN: { Ref: logicalId(stack.exportCredentials.userBoundary) },
+        }) },
       });
+    });
+
+    it('gives OEM export users a permissions boundary that allows nothing beyond reading the export bucket', () => {
+      const boundary = resources[logicalId(stack.exportCredentials.userBoundary)]!;
+      expect(boundary.Type).toBe('AWS::IAM::ManagedPolicy');
+      const bucketArn = { 'Fn::GetAtt': [logicalId(stack.exportBucket.bucket), 'Arn'] };
+      expect((boundary.Properties as { PolicyDocument: unknown }).PolicyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
+          { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/*']] } },
+        ],
+      });
+      // A boundary only: attached to no role, group or user of the stack.
+      expect(boundary.Properties).not.toHaveProperty('Roles');
+      expect(boundary.Properties).not.toHaveProperty('Users');
+      expect(boundary.Properties).not.toHaveProperty('Groups');
     });
   });
 

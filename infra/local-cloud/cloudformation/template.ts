@@ -271,6 +271,12 @@ export class DeployedStack {
         const kind = resource.Type === 'AWS::IAM::Role' ? 'role' : 'user';
         return { ref: name, attributes: { Arn: `arn:aws:iam::${accountId}:${kind}/${name}`, RoleId: suffix(seed, 21, UPPER) } };
       }
+      case 'AWS::IAM::ManagedPolicy': {
+        // Ref is the policy's ARN.
+        const name = named('ManagedPolicyName', generated.slice(0, 128));
+        const policyPath = props.Path === undefined ? '/' : this.resolveString(props.Path);
+        return { ref: `arn:aws:iam::${accountId}:policy${policyPath}${name}`, attributes: { PolicyArn: `arn:aws:iam::${accountId}:policy${policyPath}${name}` } };
+      }
       case 'AWS::Logs::LogGroup': {
         const name = named('LogGroupName', `/local/${generated}`);
         return { ref: name, attributes: { Arn: arn('logs', `log-group:${name}:*`) } };

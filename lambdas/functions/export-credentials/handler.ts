@@ -18,7 +18,7 @@ export interface Deps {
 export function defaultDeps(): Deps {
   return {
     service: new CredentialsService(
-      new SdkIam(new IAMClient({})),
+      new SdkIam(new IAMClient({}), requireEnv(ENV.exportUserBoundary)),
       new SdkSecrets(new SecretsManagerClient({})),
       new DynamoLocks(documentClient(), requireEnv(ENV.lockTable)),
       {

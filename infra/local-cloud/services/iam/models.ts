@@ -25,6 +25,8 @@ export interface IamUserRecord {
   tags: IamTag[];
   /** Inline policies by name: the document as given. */
   policies: Record<string, string>;
+  /** The managed policy ARN set as the user's permissions boundary, if any. */
+  permissionsBoundary?: string;
 }
 
 export interface IamAccessKeyRecord {
@@ -115,9 +117,10 @@ export class LocalIam implements CredentialStore {
 
   // ---- operations (IAM semantics; throw IamError) --------------------------------------------------
 
-  createUser(userName: string, path = '/', tags: IamTag[] = []): IamUserRecord {
+  createUser(userName: string, path = '/', tags: IamTag[] = [], permissionsBoundary?: string): IamUserRecord {
     validateName(userName, 'userName', 64);
     validatePath(path, 'path');
+    if (permissionsBoundary !== undefined) validatePolicyArn(permissionsBoundary);
     if (tags.length > 50) throw validation(`Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50`);
     if (this.state.users[userName.toLowerCase()]) throw new IamError('EntityAlreadyExists', 409, `User with name ${userName} already exists.`);
     const user: IamUserRecord = {
@@ -128,6 +131,7 @@ export class LocalIam implements CredentialStore {
       createDate: isoSeconds(this.now()),
       tags,
       policies: {},
+      ...(permissionsBoundary !== undefined ? { permissionsBoundary } : {}),
     };
     this.state.users[userName.toLowerCase()] = user;
     return user;
@@ -152,6 +156,18 @@ export class LocalIam implements CredentialStore {
     if (Object.keys(user.policies).length > 0) throw new IamError('DeleteConflict', 409, 'Cannot delete entity, must delete policies first.');
     if (this.keysOf(user).length > 0) throw new IamError('DeleteConflict', 409, 'Cannot delete entity, must delete access keys first.');
     delete this.state.users[user.userName.toLowerCase()];
+  }
+
+  /** Sets (or replaces) the user's permissions boundary: a managed policy ARN. */
+  putUserPermissionsBoundary(userName: string, policyArn: string): void {
+    const user = this.getUser(userName);
+    validatePolicyArn(policyArn);
+    user.permissionsBoundary = policyArn;
+  }
+
+  deleteUserPermissionsBoundary(userName: string): void {
+    const user = this.getUser(userName);
+    delete user.permissionsBoundary;
   }
 
   tagUser(userName: string, tags: IamTag[]): void {
@@ -277,6 +293,13 @@ function validateName(value: string, member: string, max: number): void {
     throw validation(`Value '${value}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`);
   }
   if (value.length > max) throw validation(`Value '${value}' at '${member}' failed to satisfy constraint: Member must have length less than or equal to ${max}`);
+}
+
+/** A managed policy's ARN (customer managed `arn:aws:iam::<account>:policy/…` or AWS managed `arn:aws:iam::aws:policy/…`). */
+function validatePolicyArn(value: string): void {
+  if (!/^arn:aws[\w-]*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]{1,512}$/.test(value)) {
+    throw new IamError('InvalidInput', 400, `ARN ${value} is not valid.`);
+  }
 }
 
 function validatePath(value: string, member: string, prefix = false): void {

@@ -40,8 +40,10 @@ export function iamHandler(iam: LocalIam, auth = new Authenticator(iam)): Servic
       if (caller.kind === 'user') {
         const target = params.get('UserName') ?? (action === 'GetUser' || /AccessKey/.test(action) ? self : undefined);
         const targetUser = target ? iam.user(target) : undefined;
-        const resource = targetUser?.arn ?? (target ? `arn:aws:iam::${iam.accountId}:user/${target}` : `arn:aws:iam::${iam.accountId}:user/*`);
-        const evaluation = auth.authorize(caller.user, { action: `iam:${action}`, resource });
+        // A user about to be created is named with the path it is created under, as IAM authorizes it.
+        const newPath = action === 'CreateUser' ? params.get('Path') || '/' : '/';
+        const resource = targetUser?.arn ?? (target ? `arn:aws:iam::${iam.accountId}:user${newPath}${target}` : `arn:aws:iam::${iam.accountId}:user/*`);
+        const evaluation = auth.authorize(caller.user, { action: `iam:${action}`, resource, context: boundaryContext(action, params, targetUser) });
         if (evaluation.decision !== 'Allow') throw new IamError('AccessDenied', 403, deniedMessage(caller.user, `iam:${action}`, resource, evaluation));
         auth.recordUse(caller, 'iam');
       }
@@ -50,7 +52,7 @@ export function iamHandler(iam: LocalIam, auth = new Authenticator(iam)): Servic
       let changed = true;
       switch (action) {
         case 'CreateUser': {
-          const user = iam.createUser(required('UserName', 'userName'), params.get('Path') || '/', memberList(params, 'Tags').map(tagOf));
+          const user = iam.createUser(required('UserName', 'userName'), params.get('Path') || '/', memberList(params, 'Tags').map(tagOf), params.get('PermissionsBoundary') || undefined);
           result = xmlNode('User', userXml(user, true));
           break;
         }
@@ -69,6 +71,14 @@ export function iamHandler(iam: LocalIam, auth = new Authenticator(iam)): Servic
         }
         case 'DeleteUser':
           iam.deleteUser(required('UserName', 'userName'));
+          result = '';
+          break;
+        case 'PutUserPermissionsBoundary':
+          iam.putUserPermissionsBoundary(required('UserName', 'userName'), required('PermissionsBoundary', 'permissionsBoundary'));
+          result = '';
+          break;
+        case 'DeleteUserPermissionsBoundary':
+          iam.deleteUserPermissionsBoundary(required('UserName', 'userName'));
           result = '';
           break;
         case 'TagUser':
@@ -150,6 +160,27 @@ export function iamHandler(iam: LocalIam, auth = new Authenticator(iam)): Servic
   };
 }
 
+/**
+ * The `iam:PermissionsBoundary` condition key, for the actions IAM sets it on: the boundary being set
+ * (CreateUser, PutUserPermissionsBoundary), or the target user's current one (changes of its policies and
+ * of its boundary). Absent when there is none, so `StringEquals` on it refuses a user without a boundary.
+ */
+function boundaryContext(action: string, params: Map<string, string>, target: Readonly<IamUserRecord> | undefined): Record<string, string | undefined> {
+  switch (action) {
+    case 'CreateUser':
+    case 'PutUserPermissionsBoundary':
+      return { 'iam:PermissionsBoundary': params.get('PermissionsBoundary') || undefined };
+    case 'PutUserPolicy':
+    case 'DeleteUserPolicy':
+    case 'AttachUserPolicy':
+    case 'DetachUserPolicy':
+    case 'DeleteUserPermissionsBoundary':
+      return { 'iam:PermissionsBoundary': target?.permissionsBoundary };
+    default:
+      return {};
+  }
+}
+
 function tagOf(member: Record<string, string>): IamTag {
   if (member.Key === undefined) throw validation(`Value null at 'tags.member.key' failed to satisfy constraint: Member must not be null`);
   return { Key: member.Key, Value: member.Value ?? '' };
@@ -174,6 +205,7 @@ function paginate<T>(items: T[], params: Map<string, string>): { items: T[]; xml
 function userXml(user: IamUserRecord, withTags: boolean): string {
   return xmlElement('Path', user.path) + xmlElement('UserName', user.userName) + xmlElement('UserId', user.userId)
     + xmlElement('Arn', user.arn) + xmlElement('CreateDate', user.createDate)
+    + (user.permissionsBoundary ? xmlNode('PermissionsBoundary', xmlElement('PermissionsBoundaryType', 'Policy') + xmlElement('PermissionsBoundaryArn', user.permissionsBoundary)) : '')
     + (withTags && user.tags.length ? xmlNode('Tags', user.tags.map((t) => xmlNode('member', tagXml(t))).join('')) : '');
 }
 

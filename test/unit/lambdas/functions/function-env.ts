@@ -11,6 +11,7 @@ const values: Partial<Record<(typeof ENV)[keyof typeof ENV], string>> = {
   [ENV.lockTable]: 'unit-test-locks',
   [ENV.iamPath]: '/UnitTest/oem-export/',
   [ENV.secretPrefix]: 'UnitTest/oem-export/',
+  [ENV.exportUserBoundary]: 'arn:aws:iam::000000000000:policy/UnitTest-ExportUserBoundary',
   [ENV.exportWindowSeconds]: '300',
   [ENV.exportCompactionPartitions]: '16',
   [ENV.exportCompactionDelaySeconds]: '15',
