@@ -5,6 +5,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
 import { ENV } from '../../lambdas/shared/config';
 
 /** Repository root: the esbuild project root and the home of package-lock.json. */
@@ -80,6 +81,7 @@ export class PipelineFunction extends NodejsFunction {
         [ENV.serviceName]: props.service ?? id,
         [ENV.logLevel]: typeof logLevel === 'string' && logLevel !== '' ? logLevel : 'INFO',
         [ENV.logEvent]: 'false',
+        [ENV.metricsNamespace]: METRICS_NAMESPACE,
         // aws-cdk-lib 2.276 does not add this for `sourceMap: true`; without it stack traces point into index.js.
         [ENV.nodeOptions]: '--enable-source-maps',
       },

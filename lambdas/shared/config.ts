@@ -31,6 +31,8 @@ export const ENV = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   logEvent: 'POWERTOOLS_LOGGER_LOG_EVENT',
+  /** Read by Powertools Metrics itself (PipelineFunction sets it). */
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   /** Read by Node.js itself. */
   nodeOptions: 'NODE_OPTIONS',
 } as const;

@@ -5,6 +5,7 @@ import { logBatch } from '../../domain/datapoint-logs/log-datapoints';
 import type { DatapointLogStores } from '../../domain/datapoint-logs/ports';
 import { VALUE_PROBLEMS } from '../../domain/datapoint-logs/storable';
 import { logger } from '../../shared/logger';
+import { count, METRIC, withMetrics } from '../../shared/metrics';
 
 export interface Deps {
   stores: DatapointLogStores;
@@ -23,7 +24,7 @@ export function defaultDeps(): Deps {
  * writes failed is retried from its first record.
  */
 export function makeHandler(deps: Deps): StreamBatchHandler {
-  return async (event, context) => {
+  return withMetrics(async (event, context) => {
     logger.addContext(context);
     const { failures, rejections, ...counts } = await logBatch(streamRecords(event), deps.stores, deps.now());
     for (const { oemId, ref, eventId, reason } of rejections) {
@@ -37,8 +38,12 @@ export function makeHandler(deps: Deps): StreamBatchHandler {
     }
     for (const failure of failures) logger.error('Datapoint log update failed', { oemId: failure.oemId, error: failure.error });
     logger.info('Batch logged', { ...counts, failedOems: failures.length });
+    count(METRIC.valuesLogged, counts.logged);
+    count(METRIC.valuesSkipped, counts.skipped);
+    count(METRIC.valuesRejected, counts.rejected);
+    count(METRIC.logWriteFailures, failures.length);
     return batchResponse(failures.map((failure) => failure.from));
-  };
+  });
 }
 
 export const handler = makeHandler(defaultDeps()) satisfies KinesisStreamHandler;

@@ -10,6 +10,7 @@ import { callerFromEvent } from '../../shared/auth';
 import { documentClient } from '../../shared/clients';
 import { ENV, requireEnv } from '../../shared/config';
 import { BadRequestError, ForbiddenError, httpHandler, json } from '../../shared/http';
+import { count, METRIC, withMetrics } from '../../shared/metrics';
 
 export interface Deps {
   service: Pick<CredentialsService, 'current' | 'refresh'>;
@@ -37,15 +38,19 @@ export function defaultDeps(): Deps {
  * admin or a non-admin gets 403.
  */
 export function makeHandler(deps: Deps) {
-  return httpHandler(async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
+  return withMetrics(httpHandler(async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
     const caller = callerFromEvent(event);
     const oemId = event.pathParameters?.oem_id ?? '';
     if (!isOemId(oemId)) throw new BadRequestError(`oem_id ${JSON.stringify(oemId)} is not an OEM id`, 'BadPath');
     if (!caller.admin || caller.oemId !== oemId) throw new ForbiddenError(`only an admin of OEM ${oemId} may manage its data export credentials`, 'NotOemAdmin');
     const refresh = event.requestContext.http.method.toUpperCase() === 'POST';
-    const credentials = refresh ? await deps.service.refresh(oemId) : await deps.service.current(oemId);
+    const credentials = await (refresh ? deps.service.refresh(oemId) : deps.service.current(oemId)).catch((error: unknown) => {
+      count(METRIC.credentialsFailed);
+      throw error;
+    });
+    count(refresh ? METRIC.credentialsRotated : METRIC.credentialsServed);
     return { ...json(200, credentials), headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } };
-  }) satisfies APIGatewayProxyHandlerV2WithJWTAuthorizer;
+  })) satisfies APIGatewayProxyHandlerV2WithJWTAuthorizer;
 }
 
 export const handler = makeHandler(defaultDeps());

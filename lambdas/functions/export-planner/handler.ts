@@ -8,6 +8,7 @@ import type { CompactionQueue, ExportStore } from '../../domain/export/ports';
 import { checkWindowMs } from '../../domain/export/windows';
 import { ENV, requireEnv, requireIntegerEnv } from '../../shared/config';
 import { logger } from '../../shared/logger';
+import { count, METRIC, withMetrics } from '../../shared/metrics';
 
 export interface Deps {
   store: ExportStore;
@@ -38,19 +39,21 @@ export type PlannerHandler = (event: ScheduledEvent, context: Context) => Promis
  * that closed and has not been planned. A failure is thrown: the next minute's run picks it up.
  */
 export function makeHandler(deps: Deps): PlannerHandler {
-  return async (_event, context) => {
+  return withMetrics(async (_event, context) => {
     logger.addContext(context);
     const delay = planningDelay(deps.now(), deps.options.graceMs);
     if (delay > 0) await deps.sleep(delay);
     const planned = await planCompaction(deps.store, deps.queue, deps.now(), deps.options);
     for (const window of planned) logger.info('Window planned', { ...window });
+    count(METRIC.windowsPlanned, planned.length);
+    count(METRIC.compactionTasks, planned.reduce((n, w) => n + w.partitions, 0));
     logger.info('Compaction planning done', {
       windows: planned.length,
       objects: planned.reduce((n, w) => n + w.objects, 0),
       leftovers: planned.reduce((n, w) => n + w.leftovers, 0),
       tasks: planned.reduce((n, w) => n + w.partitions, 0),
     });
-  };
+  });
 }
 
 export const handler = makeHandler(defaultDeps()) satisfies ScheduledHandler;

@@ -8,6 +8,7 @@ import { writeStagedBatch, type StageOptions } from '../../domain/export/stage-b
 import { checkWindowMs } from '../../domain/export/windows';
 import { ENV, requireEnv, requireIntegerEnv } from '../../shared/config';
 import { logger } from '../../shared/logger';
+import { count, METRIC, withMetrics } from '../../shared/metrics';
 
 export interface Deps {
   store: ExportStore;
@@ -33,16 +34,19 @@ export function defaultDeps(): Deps {
  * lowest sequence number, so Lambda retries it whole; stage 2 drops the rows it already has.
  */
 export function makeHandler(deps: Deps): StreamBatchHandler {
-  return async (event, context) => {
+  return withMetrics(async (event, context) => {
     logger.addContext(context);
     const { failure, objects, ...counts } = await writeStagedBatch(streamRecords(event), deps.store, deps.now(), deps.options);
     if (failure) {
+      count(METRIC.stagingFailures);
       logger.error('Staging write failed: the batch is retried', { ...counts, from: failure.from, error: failure.error });
       return batchResponse([failure.from]);
     }
+    count(METRIC.eventsStaged, counts.staged);
+    count(METRIC.eventsRejected, counts.invalid);
     logger.info('Batch staged', { ...counts, objects: objects.length });
     return batchResponse([]);
-  };
+  });
 }
 
 export const handler = makeHandler(defaultDeps()) satisfies KinesisStreamHandler;
