@@ -6,6 +6,7 @@ import { DeviceEventExport } from './constructs/device-event-export';
 import { DeviceEventStream } from './constructs/device-event-stream';
 import { ExportBucket } from './constructs/export-bucket';
 import { ExportCredentials } from './constructs/export-credentials';
+import { Operations, pipelineFunctions } from './constructs/operations';
 import { PipelineFunction, lambdaEntry } from './constructs/pipeline-function';
 import { PipelineHttpApi } from './constructs/pipeline-http-api';
 
@@ -21,6 +22,7 @@ export class DevicePipelineStack extends Stack {
   readonly datapointLogs: DatapointLogTable;
   readonly api: PipelineHttpApi;
   readonly exportCredentials: ExportCredentials;
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -85,6 +87,14 @@ export class DevicePipelineStack extends Stack {
       service: 'identity',
     });
     this.api.addRoute(HttpMethod.GET, '/me', identity);
+
+    // Last: it watches every function and alarm above.
+    this.operations = new Operations(this, 'Operations', {
+      eventStream: this.eventStream, functions: pipelineFunctions(this), api: this.api.httpApi,
+      tables: [this.datapointLogs.table, this.exportCredentials.lockTable], compactionDeadLetterQueue: this.export.deadLetterQueue,
+      services: { exporter: this.export.stager.service, planner: this.export.planner.service, compactor: this.export.compactor.service, datapointLogger: datapointLogger.service, credentials: this.exportCredentials.function.service },
+      exportLagThreshold: this.export.filesDueAfter.plus(Duration.minutes(10)),
+    });
 
     new CfnOutput(this, 'ApiUrl', {
       // GetAtt ApiEndpoint (not httpApi.url): the local cloud maps this attribute to its own URL.

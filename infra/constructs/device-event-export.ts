@@ -58,6 +58,8 @@ export class DeviceEventExport extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly schedule: Rule;
+  /** A window's files are due this long after the window began: its length plus the compaction delay. */
+  readonly filesDueAfter: Duration;
 
   constructor(scope: Construct, id: string, props: DeviceEventExportProps) {
     super(scope, id);
@@ -66,6 +68,7 @@ export class DeviceEventExport extends Construct {
     const partitions = integerContext(this, 'exportCompactionPartitions', DEFAULT_COMPACTION_PARTITIONS, 1, 1024);
     const delaySeconds = integerContext(this, 'exportCompactionDelaySeconds', DEFAULT_COMPACTION_DELAY_SECONDS, 0, 50);
     const fileSizeCapMb = integerContext(this, 'exportFileSizeCapMb', DEFAULT_FILE_SIZE_CAP_MB, 1, 4096);
+    this.filesDueAfter = Duration.seconds(windowSeconds + delaySeconds);
     const objects = (pattern: string) => bucket.arnForObjects(pattern);
     // Unconditional: S3 answers a missing key with 404 (not 403) only to a caller that may list the bucket,
     // and a HEAD carries no s3:prefix to match a condition on.

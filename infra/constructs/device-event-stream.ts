@@ -3,6 +3,7 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import {
+  MetricType,
   StartingPosition,
   type DlqDestinationConfig,
   type IEventSourceDlq,
@@ -44,6 +45,8 @@ export interface DeviceEventStreamConsumerOptions {
  */
 export class DeviceEventStream extends Construct {
   readonly stream: Stream;
+  /** The stream's consumers (added by {@link addConsumer}), for the operations dashboard. */
+  readonly consumers: Array<{ readonly fn: IFunction; readonly eventSource: KinesisEventSource }> = [];
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -76,8 +79,11 @@ export class DeviceEventStream extends Construct {
       maxRecordAge: options.maxRecordAge ?? Duration.days(1),
       reportBatchItemFailures: true,
       onFailure: new FailedBatchBucket(options.onFailure),
+      // Event counts per mapping (polled, dropped, sent to the on-failure destination) for the dashboard.
+      metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
     });
     fn.addEventSource(eventSource);
+    this.consumers.push({ fn, eventSource });
 
     new Alarm(this, `IteratorAge${Names.nodeUniqueId(fn.node)}`, {
       alarmDescription: `${fn.node.path} is falling behind the device event stream`,

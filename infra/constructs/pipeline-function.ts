@@ -51,6 +51,9 @@ const ESBUILD_TARGET = 'node24';
  * `<id>ServiceRole`, because a subclass cannot create children before `super()`.
  */
 export class PipelineFunction extends NodejsFunction {
+  /** Its Powertools service name: the `service` dimension of its own metrics. */
+  readonly service: string;
+
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
       retention: RetentionDays.ONE_MONTH,
@@ -98,6 +101,7 @@ export class PipelineFunction extends NodejsFunction {
         mainFields: ['module', 'main'],
       },
     });
+    this.service = props.service ?? id;
     this.node.addMetadata(FUNCTION_ENTRY_METADATA, path.relative(REPO_ROOT, props.entry));
   }
 }

@@ -3,6 +3,7 @@ import type { DeployContext } from './cloudformation/deploy';
 import type { DeployedStack } from './cloudformation/template';
 import type { LocalService, ServiceEnvironment } from './service';
 import { startApiGateway } from './services/apigateway/service';
+import { cloudWatchService } from './services/cloudwatch/service';
 import { startDynamoDb } from './services/dynamodb/service';
 import { eventsService } from './services/events/service';
 import { iamService } from './services/iam/service';
@@ -12,6 +13,7 @@ import { lambdaService } from './services/lambda/service';
 import { startS3 } from './services/s3/service';
 import { LocalSecretsManager } from './services/secretsmanager/models';
 import { secretsManagerService } from './services/secretsmanager/service';
+import { snsService } from './services/sns/service';
 import { LocalSqs } from './services/sqs/models';
 import { sqsService } from './services/sqs/service';
 import { stsService } from './services/sts/service';
@@ -87,5 +89,7 @@ export async function startServices(registry: ServiceRegistry, env: ServiceEnvir
   const lambda = registry.add(lambdaService(env, { streamEndpoint: kinesis.emulatorUrl, queues: sqs.queues, ...options }));
   const events = registry.add(eventsService(env, { functions: lambda, scheduleIntervalMs: options.scheduleIntervalMs, retryBaseDelayMs: options.retryBaseDelayMs }));
   const apiGateway = registry.add(await startApiGateway(env, { port: options.apiPort, functions: lambda }));
-  return { iam: iam.store, secretsManager: secretsManager.secrets, s3: s3.gateway, dynamodb, lambda, events, apiGateway };
+  const sns = registry.add(snsService());
+  const cloudWatch = registry.add(cloudWatchService());
+  return { iam: iam.store, secretsManager: secretsManager.secrets, s3: s3.gateway, dynamodb, lambda, events, apiGateway, sns: sns.recorded, cloudWatch: cloudWatch.recorded };
 }
