@@ -4,7 +4,8 @@
  * Resource/NotResource (ARN wildcards, case-sensitive, policy variables like `${aws:username}`), and
  * Condition blocks (String*, Arn*, Numeric*, Date*, Bool, Null, IpAddress, `…IfExists`, `ForAnyValue:`,
  * `ForAllValues:`). An explicit Deny wins over any Allow; with no matching Allow the answer is an implicit deny.
- * Not modelled: permission boundaries, SCPs, session policies, resource policies (bucket policies).
+ * Not modelled: permission boundaries limiting a user's own requests, SCPs, session policies, resource policies
+ * (bucket policies). The `iam:PermissionsBoundary` condition key on IAM's own actions is (services/iam sets it).
  */
 
 export interface PolicyStatement {
