@@ -6,6 +6,11 @@ import { planCompaction } from '../../../../lambdas/domain/export/planner';
 import { writeStagedBatch } from '../../../../lambdas/domain/export/stage-batch';
 import { makeHandler as makeCompactor } from '../../../../lambdas/functions/export-compactor/handler';
 import { makeHandler as makeExporter } from '../../../../lambdas/functions/exporter/handler';
+import { makeHandler as makeLogger } from '../../../../lambdas/functions/datapoint-logger/handler';
+import { refId } from '../../../../lambdas/domain/datapoint-logs/keys';
+import { DEFAULT_CONFIG } from '../../../../lambdas/domain/datapoint-logs/log-settings';
+import type { DatapointRegistry, ValueLog } from '../../../../lambdas/domain/datapoint-logs/ports';
+import type { DatapointRecord } from '../../../../lambdas/domain/datapoint-logs/records';
 import { logger } from '../../../../lambdas/shared/logger';
 import { METRIC, METRICS_NAMESPACE } from '../../../../lambdas/shared/metrics';
 import { streamRecord } from '../../../helpers/export-harness';
@@ -99,5 +104,53 @@ describe('the functions\' metrics, in CloudWatch embedded metric format', () => 
     expect(blob[METRIC.filesWritten]).toBe(2);
     // The window began at 09:30: its files were written 5 min 20 s later.
     expect(blob[METRIC.exportLag]).toBe(320);
+  });
+
+  it('the datapoint logger publishes values logged and skipped, and OEM batches that failed', async () => {
+    // Every update logged (level 1: interval 0), except what the rules skip: a repeat of the same update.
+    const config = { ...DEFAULT_CONFIG, levels: [{ interval: 0, retention: 1, logMultiple: null }, DEFAULT_CONFIG.levels[1], DEFAULT_CONFIG.levels[2]] } as DatapointRecord['config'];
+    let nextId = 0;
+    const registry: DatapointRegistry = {
+      async *queryDatapoints() {},
+      async getDevices(_oemId, dsns) {
+        return new Map(dsns.map((dsn) => [dsn, { dsn, state: 'provisioned', health: 'normal' }]));
+      },
+      async registerDatapoints(oemId, refs, now) {
+        if (oemId === 'oem-broken') throw new Error('ProvisionedThroughputExceededException');
+        return new Map(refs.map((ref) => [refId(ref), { ...ref, id: ++nextId, registeredAt: now, config }]));
+      },
+      async updateConfig() {
+        throw new Error('not used');
+      },
+      async updateDevice() {},
+    };
+    const values: ValueLog = {
+      async putValues() {},
+      async deleteValues() {},
+      async valuePage() {
+        return { values: [] };
+      },
+      async saveLoggerState() {},
+    };
+    const at = (s: number) => `2026-11-22T09:00:0${s}Z`;
+    const update = (oemId: string, value: number, time: string) => JSON.stringify({
+      ...seedEvents.datapoint,
+      metadata: { ...seedEvents.datapoint.metadata, oem_id: oemId },
+      datapoint: { ...seedEvents.datapoint.datapoint, id: `${oemId}-${value}-${time}`, value, updated_at: time, created_at: time },
+    });
+    const handler = makeLogger({ stores: { registry, values }, now: () => Date.UTC(2026, 10, 22, 9) });
+    const blobs = await emfOf(() => handler(kinesisEvent([
+      { data: update('oem-a', 1, at(1)), sequenceNumber: '1' },
+      { data: update('oem-a', 2, at(2)), sequenceNumber: '2' },
+      { data: update('oem-a', 2, at(2)), sequenceNumber: '3' },
+      { data: update('oem-broken', 3, at(3)), sequenceNumber: '4' },
+    ]), lambdaContext));
+    expect(blobs).toHaveLength(1);
+    const blob = blobs[0]!;
+    expect(blob._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name).sort()).toEqual(
+      [METRIC.logWriteFailures, METRIC.valuesLogged, METRIC.valuesRejected, METRIC.valuesSkipped].sort(),
+    );
+    expect([blob[METRIC.valuesLogged], blob[METRIC.logWriteFailures], blob[METRIC.valuesRejected]]).toEqual([2, 1, 0]);
+    expect(blob[METRIC.valuesSkipped]).toBe(1);
   });
 });
