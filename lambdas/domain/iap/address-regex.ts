@@ -483,6 +483,8 @@ interface Visit {
   atEnd: boolean;
   prevWord: boolean;
   nextWord: boolean;
+  /** Program steps visited so far: the work done, which the size of the program bounds per character. */
+  steps: number;
 }
 
 /**
@@ -500,6 +502,7 @@ function addClosure(program: Program, v: Visit, seed: number, list: Int32Array, 
   stack[top++] = seed;
   while (top > 0) {
     const p = stack[--top]!;
+    v.steps++;
     let t1 = -1;
     let t2 = -1;
     switch (op[p]) {
@@ -558,19 +561,34 @@ export class SafeRegex {
     return new SafeRegex(source, compiler.program());
   }
 
-  /** Whether the pattern matches anywhere in `subject` (like `RegExp.prototype.test`). */
-  test(subject: string): boolean {
-    const program = this.program;
-    const size = program.op.length;
-    const { a, sets } = program;
+  /** Steps in the compiled program: it bounds the work per character of a subject. */
+  get size(): number {
+    return this.program.op.length;
+  }
+
+  /**
+   * Whether the pattern matches anywhere in `subject` (like `RegExp.prototype.test`). `meter`, when
+   * given, receives the number of program steps visited: at most size × (subject length + 1), as each
+   * step is visited at most once per position.
+   */
+  test(subject: string, meter?: { steps: number }): boolean {
+    const size = this.program.op.length;
     const text = codePoints(subject);
     const n = text.length;
-
     // Thread lists: the CHAR steps waiting for the character at the current / next position.
-    let current = new Int32Array(size);
-    let next = new Int32Array(size);
+    const current = new Int32Array(size);
+    const next = new Int32Array(size);
+    const state: Visit = { mark: new Int32Array(size), stack: new Int32Array(size), generation: 1, at: 0, atEnd: n === 0, prevWord: false, nextWord: n > 0 && isWordChar(text[0]!), steps: 0 };
+    const result = this.run(text, state, current, next);
+    if (meter) meter.steps = state.steps;
+    return result;
+  }
+
+  private run(text: Int32Array, state: Visit, current: Int32Array, next: Int32Array): boolean {
+    const program = this.program;
+    const { a, sets } = program;
+    const n = text.length;
     let currentCount = 0;
-    const state: Visit = { mark: new Int32Array(size), stack: new Int32Array(size), generation: 1, at: 0, atEnd: n === 0, prevWord: false, nextWord: n > 0 && isWordChar(text[0]!) };
 
     let nextCount = addClosure(program, state, 0, next, 0);
     if (nextCount < 0) return true;
