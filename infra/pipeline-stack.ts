@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Construct } from 'constructs';
+import { ConsoleHosting } from './constructs/console-hosting';
 import { DatapointLogTable } from './constructs/datapoint-log-table';
 import { DeviceEventExport } from './constructs/device-event-export';
 import { DeviceEventStream } from './constructs/device-event-stream';
@@ -21,6 +22,7 @@ export class DevicePipelineStack extends Stack {
   readonly datapointLogs: DatapointLogTable;
   readonly api: PipelineHttpApi;
   readonly exportCredentials: ExportCredentials;
+  readonly console: ConsoleHosting;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -86,6 +88,8 @@ export class DevicePipelineStack extends Stack {
     });
     this.api.addRoute(HttpMethod.GET, '/me', identity);
 
+    this.console = new ConsoleHosting(this, 'Console', { api: this.api });
+
     new CfnOutput(this, 'ApiUrl', {
       // GetAtt ApiEndpoint (not httpApi.url): the local cloud maps this attribute to its own URL.
       value: this.api.httpApi.apiEndpoint,
@@ -97,5 +101,8 @@ export class DevicePipelineStack extends Stack {
     new CfnOutput(this, 'DatapointLogTableName', { value: this.datapointLogs.table.tableName });
     new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.api.userPoolClient.userPoolClientId });
+    new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The OEM console (CloudFront)' });
+    new CfnOutput(this, 'ConsoleClientId', { value: this.console.client.userPoolClientId });
+    new CfnOutput(this, 'AuthDomainUrl', { value: this.console.authDomainUrl, description: 'Cognito hosted UI (sign-in) base URL' });
   }
 }
