@@ -137,14 +137,14 @@ function Credentials({ credentials: c, revealed, onReveal, endpoint }: { credent
       </p>
       <div class="client">
         <h3 id="aws-cli">aws CLI</h3>
-        <pre aria-labelledby="aws-cli">
+        <pre aria-labelledby="aws-cli" tabIndex={0}>
           <code>{shown.awsCli}</code>
         </pre>
         <CopyButton text={real.awsCli} label="Copy the aws CLI commands" />
       </div>
       <div class="client">
         <h3 id="s3cmd">s3cmd</h3>
-        <pre aria-labelledby="s3cmd">
+        <pre aria-labelledby="s3cmd" tabIndex={0}>
           <code>{shown.s3cmd}</code>
         </pre>
         <CopyButton text={real.s3cmd} label="Copy the s3cmd commands" />

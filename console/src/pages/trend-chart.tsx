@@ -37,8 +37,11 @@ export function TrendChart({ entry }: { entry: DatapointEntry }) {
   const [shown, setShown] = useState<{ from: number; to: number; choice: LevelChoice; capped: boolean }>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  // Only the latest load shows: a slower earlier one (another range) is dropped when it ends.
+  const latest = useRef(0);
 
   const load = async () => {
+    const ticket = ++latest.current;
     setError(undefined);
     const now = Date.now();
     const span = range === 'custom' ? { from: Date.parse(`${custom.from}Z`), to: Date.parse(`${custom.to}Z`) } : presetRange(range, now);
@@ -63,6 +66,7 @@ export function TrendChart({ entry }: { entry: DatapointEntry }) {
       do {
         const query = new URLSearchParams({ pg: String(page), sz: String(PAGE_SIZE), ...(next ? { xs: next } : {}) });
         const reply = await api<Page>(`${path}?${query.toString()}`);
+        if (ticket !== latest.current) return;
         all.push(...reply.resources);
         next = reply.next;
         page++;
@@ -70,9 +74,9 @@ export function TrendChart({ entry }: { entry: DatapointEntry }) {
       setValues(all);
       setShown({ ...span, choice, capped: next !== undefined });
     } catch (e) {
-      setError(message(e));
+      if (ticket === latest.current) setError(message(e));
     } finally {
-      setBusy(false);
+      if (ticket === latest.current) setBusy(false);
     }
   };
 
