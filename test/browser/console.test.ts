@@ -216,6 +216,16 @@ describeInBrowser('the OEM console in Chromium', () => {
       return stroke;
     });
     expect(drawn).toBeGreaterThan(50);
+    // A custom range of the last two hours reads the every-update level too.
+    await trend.getByLabel('Custom').check();
+    const utcMinute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+    const from = utcMinute(Date.now() - 2 * 3_600_000);
+    await trend.getByLabel('From (UTC)').fill(from);
+    await trend.getByLabel('To (UTC)').fill(utcMinute(Date.now() + 120_000));
+    await trend.getByRole('button', { name: 'Show' }).click();
+    await trend.getByTestId('level-choice').filter({ hasText: `from ${from.replace('T', ' ')} to` }).waitFor();
+    await expect(trend.getByTestId('level-choice').textContent()).resolves.toMatch(new RegExp(`^Level 1 \\(interval every update.* ${values.length} values from`));
+    await trend.getByTestId('plot').locator('canvas').waitFor();
     await screenshot(page, '05-datapoint-trend');
 
     await trend.getByRole('button', { name: 'Table' }).click();
