@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
@@ -63,4 +63,26 @@ export async function signIn(page: Page, consoleUrl: string, oemId: string, admi
   else await box.uncheck();
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('identity').filter({ hasText: oemId }).waitFor();
+}
+
+interface AxeViolation {
+  id: string;
+  help: string;
+  nodes: { target: unknown[] }[];
+}
+
+/**
+ * The WCAG 2 A/AA rules axe-core checks (labels, names, contrast, landmarks, ARIA use) on the page as it is
+ * now: the violations, each with the elements it found. axe runs through the debugging protocol, so the
+ * page's CSP (which would refuse an injected script) stays as it is.
+ */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  const source = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(source);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target) }));
+  });
+  return violations.map((v) => `${v.id} (${v.help}): ${JSON.stringify(v.nodes.slice(0, 5))}`);
 }

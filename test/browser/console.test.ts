@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { openDeployment, type Deployment } from '../integration/deployment';
 import { call, datapointEvent, logsPath, putEvents, uniqueOem } from '../integration/iap-helpers';
 import { eventually } from '../integration/local-cloud-helpers';
-import { describeInBrowser, launchBrowser, newContext, screenshot, signIn } from './browser';
+import { accessibilityViolations, describeInBrowser, launchBrowser, newContext, screenshot, signIn } from './browser';
 
 /**
  * The console in a real browser (Chromium driven by playwright-core) against the local cloud: every step an
@@ -73,7 +73,9 @@ describeInBrowser('the OEM console in Chromium', () => {
 
   it('signs an admin in and shows the OEM, the role and the credentials, the secret masked until revealed', async () => {
     await page.goto(consoleUrl);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await screenshot(page, '00-sign-in');
+    await expect(accessibilityViolations(page)).resolves.toEqual([]);
     await signIn(page, consoleUrl, oem, true);
     await expect(page.getByTestId('identity').textContent()).resolves.toBe(`OEM ${oem} · OEM admin`);
     await page.getByTestId('access-key-id').waitFor();
@@ -88,12 +90,13 @@ describeInBrowser('the OEM console in Chromium', () => {
     await expect(page.getByTestId('s3-url').textContent()).resolves.toBe(`s3://${c.bucket}/${oem}/`);
     // Masked: none of the secret is on the page until Reveal.
     expect(await page.locator('body').innerText()).not.toContain(c.secretAccessKey);
+    await screenshot(page, '01-data-export');
+    await expect(accessibilityViolations(page)).resolves.toEqual([]);
     await page.getByRole('button', { name: 'Reveal' }).click();
     await expect(page.getByTestId('secret').textContent()).resolves.toBe(c.secretAccessKey);
     const commands = await page.locator('pre').allInnerTexts();
     expect(commands.join('\n')).toContain(`aws s3 ls s3://${c.bucket}/${oem}/`);
     expect(commands.join('\n')).toContain(`s3cmd --access_key=${c.accessKeyId} --secret_key=${c.secretAccessKey}`);
-    await screenshot(page, '01-data-export');
     shown.before = c;
   });
 
@@ -106,6 +109,7 @@ describeInBrowser('the OEM console in Chromium', () => {
     // Focus starts on the safe choice; Cancel changes nothing and gives focus back.
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Cancel');
     await screenshot(page, '02-refresh-confirmation');
+    await expect(accessibilityViolations(page)).resolves.toEqual([]);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Refresh credentials');
@@ -164,6 +168,7 @@ describeInBrowser('the OEM console in Chromium', () => {
     await expect(page.getByTestId('editor-error').textContent()).resolves.toMatch(/level1\.retention.*"abc"/);
     await expect(retention1.getAttribute('aria-invalid')).resolves.toBe('true');
     await screenshot(page, '04-datapoint-validation');
+    await expect(accessibilityViolations(page)).resolves.toEqual([]);
 
     // The seed's set-up: 5-minute... here every update for a week, hourly for 6 months, daily for 5 years.
     const levels = { 1: ['0', '7'], 2: ['3600', '183'], 3: ['86400', '1827'] } as const;
@@ -232,6 +237,7 @@ describeInBrowser('the OEM console in Chromium', () => {
     const cells = await trend.getByTestId('values').locator('tbody tr td:nth-child(3)').allTextContents();
     expect(cells).toEqual(values.map(String));
     await screenshot(page, '06-datapoint-table');
+    await expect(accessibilityViolations(page)).resolves.toEqual([]);
 
     const [download] = await Promise.all([page.waitForEvent('download'), trend.getByRole('link', { name: 'Download CSV' }).click()]);
     expect(download.suggestedFilename()).toBe(`${DSN}_${DATAPOINT}_level1.csv`);
@@ -268,6 +274,7 @@ describeInBrowser('the OEM console in Chromium', () => {
     expect(new Set(shownNames)).toEqual(new Set([DISPLAY_NAME]));
     expect(await table.innerText()).not.toContain(Buffer.from(DISPLAY_NAME).toString('base64'));
     await screenshot(page, '07-files-preview');
+    await expect(accessibilityViolations(page)).resolves.toEqual([]);
 
     // Download goes to a presigned URL of that very object.
     const fileName = (await page.getByTestId('files').locator('tbody th.file').first().textContent())!;
@@ -295,6 +302,7 @@ describeInBrowser('the OEM console in Chromium', () => {
       await expect(member.page.getByTestId('access-key-id').count()).resolves.toBe(0);
       await expect(member.page.getByRole('button', { name: 'Refresh credentials' }).count()).resolves.toBe(0);
       await screenshot(member.page, '08-data-export-non-admin');
+      await expect(accessibilityViolations(member.page)).resolves.toEqual([]);
       expect(member.cspViolations).toEqual([]);
     } finally {
       await member.context.close();
@@ -333,6 +341,7 @@ describeInBrowser('the OEM console in Chromium', () => {
       const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow).toBeLessThanOrEqual(0);
       await screenshot(phone.page, '10-data-export-phone');
+      await expect(accessibilityViolations(phone.page)).resolves.toEqual([]);
     } finally {
       await phone.context.close();
     }
