@@ -65,6 +65,27 @@ export async function signIn(page: Page, consoleUrl: string, oemId: string, admi
   await page.getByTestId('identity').filter({ hasText: oemId }).waitFor();
 }
 
+/**
+ * The little of the browser's globals that functions run in the page use (the test code is type-checked
+ * without the DOM library, which the Lambda code must not see).
+ */
+export declare namespace InBrowser {
+  interface Storage {
+    getItem(key: string): string | null;
+    readonly length: number;
+  }
+  interface Window {
+    document: { documentElement: { scrollWidth: number; clientWidth: number } };
+    sessionStorage: Storage;
+    localStorage: Storage;
+  }
+  interface Canvas {
+    width: number;
+    height: number;
+    getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+  }
+}
+
 interface AxeViolation {
   id: string;
   help: string;
@@ -81,7 +102,7 @@ export async function accessibilityViolations(page: Page): Promise<string[]> {
   await page.evaluate(source);
   const violations = await page.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    const result = await axe.run((globalThis as unknown as InBrowser.Window).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
     return result.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target) }));
   });
   return violations.map((v) => `${v.id} (${v.help}): ${JSON.stringify(v.nodes.slice(0, 5))}`);

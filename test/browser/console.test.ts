@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { openDeployment, type Deployment } from '../integration/deployment';
 import { call, datapointEvent, logsPath, putEvents, uniqueOem } from '../integration/iap-helpers';
 import { eventually } from '../integration/local-cloud-helpers';
-import { accessibilityViolations, describeInBrowser, launchBrowser, newContext, screenshot, signIn } from './browser';
+import { accessibilityViolations, describeInBrowser, launchBrowser, newContext, screenshot, signIn, type InBrowser } from './browser';
 
 /**
  * The console in a real browser (Chromium driven by playwright-core) against the local cloud: every step an
@@ -107,12 +107,12 @@ describeInBrowser('the OEM console in Chromium', () => {
     const dialog = page.getByRole('dialog', { name: 'Refresh credentials?' });
     await dialog.waitFor();
     // Focus starts on the safe choice; Cancel changes nothing and gives focus back.
-    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Cancel');
+    await expect(page.locator(':focus').textContent()).resolves.toBe('Cancel');
     await screenshot(page, '02-refresh-confirmation');
     await expect(accessibilityViolations(page)).resolves.toEqual([]);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Refresh credentials');
+    await expect(page.locator(':focus').textContent()).resolves.toBe('Refresh credentials');
     await expect(page.getByTestId('access-key-id').textContent()).resolves.toBe(before.accessKeyId);
     // Escape cancels too.
     await refresh.click();
@@ -214,7 +214,8 @@ describeInBrowser('the OEM console in Chromium', () => {
     await trend.getByTestId('plot').locator('canvas').waitFor();
     await expect(trend.locator('.uplot .u-legend .u-series').nth(1).textContent()).resolves.toContain(DATAPOINT);
     // uPlot drew pixels of the series colour on its canvas.
-    const drawn = await trend.getByTestId('plot').locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
+    const drawn = await trend.getByTestId('plot').locator('canvas').evaluate((element) => {
+      const canvas = element as unknown as InBrowser.Canvas;
       const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
       let stroke = 0;
       for (let i = 0; i < data.length; i += 4) if (data[i] === 0x1f && data[i + 1] === 0x5f && data[i + 2] === 0xa8) stroke++;
@@ -338,7 +339,10 @@ describeInBrowser('the OEM console in Chromium', () => {
       await signIn(phone.page, consoleUrl, oem, true);
       await phone.page.getByTestId('access-key-id').waitFor();
       // Nothing wider than the screen but the scrollable command blocks.
-      const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await phone.page.evaluate(() => {
+        const root = (globalThis as unknown as InBrowser.Window).document.documentElement;
+        return root.scrollWidth - root.clientWidth;
+      });
       expect(overflow).toBeLessThanOrEqual(0);
       await screenshot(phone.page, '10-data-export-phone');
       await expect(accessibilityViolations(phone.page)).resolves.toEqual([]);
@@ -350,8 +354,8 @@ describeInBrowser('the OEM console in Chromium', () => {
   it('signs out: the session is gone from the tab and the console asks to sign in again', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
-    await expect(page.evaluate(() => sessionStorage.getItem('console.session'))).resolves.toBeNull();
-    await expect(page.evaluate(() => Object.keys(localStorage).length)).resolves.toBe(0);
+    await expect(page.evaluate(() => (globalThis as unknown as InBrowser.Window).sessionStorage.getItem('console.session'))).resolves.toBeNull();
+    await expect(page.evaluate(() => (globalThis as unknown as InBrowser.Window).localStorage.length)).resolves.toBe(0);
     expect(cspViolations).toEqual([]);
   });
 });
