@@ -36,6 +36,7 @@ export function TrendChart({ entry }: { entry: DatapointEntry }) {
   const [values, setValues] = useState<LoggedValue[]>();
   const [shown, setShown] = useState<{ from: number; to: number; choice: LevelChoice; capped: boolean }>();
   const [error, setError] = useState<string>();
+  const [notLogged, setNotLogged] = useState(false);
   const [busy, setBusy] = useState(false);
   // Only the latest load shows: a slower earlier one (another range) is dropped when it ends.
   const latest = useRef(0);
@@ -43,6 +44,7 @@ export function TrendChart({ entry }: { entry: DatapointEntry }) {
   const load = async () => {
     const ticket = ++latest.current;
     setError(undefined);
+    setNotLogged(false);
     const now = Date.now();
     const span = range === 'custom' ? { from: Date.parse(`${custom.from}Z`), to: Date.parse(`${custom.to}Z`) } : presetRange(range, now);
     if (!Number.isFinite(span.from) || !Number.isFinite(span.to) || span.from >= span.to) {
@@ -54,7 +56,7 @@ export function TrendChart({ entry }: { entry: DatapointEntry }) {
     if (!choice) {
       setValues(undefined);
       setShown(undefined);
-      setError('This datapoint is not logged: give a level a retention above 0 to log it.');
+      setNotLogged(true);
       return;
     }
     setBusy(true);
@@ -80,10 +82,11 @@ export function TrendChart({ entry }: { entry: DatapointEntry }) {
     }
   };
 
+  // Loads again when the range preset or the datapoint's levels change; a custom range loads on Show.
+  const levels = JSON.stringify([entry.root.level1, entry.root.level2, entry.root.level3]);
   useEffect(() => {
     void load();
-    // Reloads when the range preset changes; a custom range loads on Show.
-  }, [range]);
+  }, [range, levels]);
 
   const csvUrl = useMemo(() => (values ? URL.createObjectURL(new Blob([valuesCsv(values)], { type: 'text/csv' })) : undefined), [values]);
   useEffect(() => () => (csvUrl ? URL.revokeObjectURL(csvUrl) : undefined), [csvUrl]);
@@ -124,6 +127,11 @@ export function TrendChart({ entry }: { entry: DatapointEntry }) {
         ) : null}
       </form>
       {error ? <p role="alert" class="error">{error}</p> : null}
+      {notLogged ? (
+        <p role="status" class="info">
+          This datapoint is not logged: give a level a retention above 0 to log it.
+        </p>
+      ) : null}
       {busy ? <p role="status">Loading values…</p> : null}
       {shown && values ? (
         <>
