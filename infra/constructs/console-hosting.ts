@@ -1,7 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { Aws, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Aws, CfnResource, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
   AllowedMethods,
   CachePolicy,
@@ -20,21 +17,13 @@ import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { DockerImage } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { nagResourceFinding } from '../nag';
-import { REPO_ROOT } from './pipeline-function';
+import { buildConsoleInto, CONSOLE_BUILD_METADATA, CONSOLE_DIR } from '../console-build';
 import type { PipelineHttpApi } from './pipeline-http-api';
 
-/** The console's source folder and its build script (`node --import tsx console/build.ts <outDir>`). */
-export const CONSOLE_DIR = path.join(REPO_ROOT, 'console');
-export const CONSOLE_BUILD_SCRIPT = path.join(CONSOLE_DIR, 'build.ts');
 /** The sign-in scopes of the console's app client, as `config.json` lists them. */
 export const CONSOLE_SCOPES = ['openid', 'email', 'profile'] as const;
 /** The SPA route that receives `?code=&state=` from the hosted UI. */
 export const CALLBACK_PATH = '/callback';
-/**
- * Metadata type on the console's BucketDeployment custom resource: the index of its source that is the
- * console build. The local cloud, which synthesizes with bundling skipped, builds that source itself.
- */
-export const CONSOLE_BUILD_METADATA = 'device-pipeline:console-build-source';
 
 export interface ConsoleHostingProps {
   /** The HTTP API the console calls, with the user pool it signs in to. */
@@ -199,10 +188,9 @@ export class ConsoleHosting extends Construct {
       distributionPaths: ['/*'],
       memoryLimit: 256,
     });
-    const resource = deployment.node.tryFindChild('CustomResource')?.node.defaultChild;
-    if (resource && 'addMetadata' in resource && typeof resource.addMetadata === 'function') {
-      (resource as { addMetadata(key: string, value: unknown): void }).addMetadata(CONSOLE_BUILD_METADATA, 0);
-    }
+    const resource = deployment.node.findAll().find((c): c is CfnResource => CfnResource.isCfnResource(c) && c.cfnResourceType === 'Custom::CDKBucketDeployment');
+    if (!resource) throw new Error('BucketDeployment has no custom resource to mark');
+    resource.addMetadata(CONSOLE_BUILD_METADATA, 0);
     acknowledgeDeploymentFunction(this, this.bucket);
   }
 }
@@ -231,20 +219,6 @@ function consoleBuildSource() {
     },
   });
 }
-
-/** Builds the console into `outDir` with its build script, or writes a placeholder page when there is none. */
-export function buildConsoleInto(outDir: string): void {
-  if (!existsSync(CONSOLE_BUILD_SCRIPT)) {
-    mkdirSync(outDir, { recursive: true });
-    writeFileSync(path.join(outDir, 'index.html'), PLACEHOLDER_PAGE);
-    return;
-  }
-  execFileSync(process.execPath, ['--import', 'tsx', CONSOLE_BUILD_SCRIPT, outDir], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-const PLACEHOLDER_PAGE =
-  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>OEM console</title></head>' +
-  '<body><main><h1>OEM console</h1><p>The console build is not available in this checkout.</p></main></body></html>\n';
 
 /** The BucketDeployment's provider function (CDK's own, Python with the AWS CLI layer): its findings, with reasons. */
 function acknowledgeDeploymentFunction(scope: Construct, bucket: Bucket): void {

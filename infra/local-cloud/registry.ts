@@ -3,6 +3,8 @@ import type { DeployContext } from './cloudformation/deploy';
 import type { DeployedStack } from './cloudformation/template';
 import type { LocalService, ServiceEnvironment } from './service';
 import { startApiGateway } from './services/apigateway/service';
+import { startCloudFront } from './services/cloudfront/service';
+import { startCognito } from './services/cognito/service';
 import { startDynamoDb } from './services/dynamodb/service';
 import { eventsService } from './services/events/service';
 import { iamService } from './services/iam/service';
@@ -35,6 +37,12 @@ import { stsService } from './services/sts/service';
 export interface ServiceOptions {
   /** HTTP API port (0 = any free port). */
   apiPort: number;
+  /** Port of the local CloudFront, which serves the console (default 0 = any free port). */
+  consolePort?: number;
+  /** Port of the local Cognito hosted UI, the OAuth endpoints (default 0 = any free port). */
+  authPort?: number;
+  /** OEM id the local sign-in page offers (default: the first OEM of the simulated fleet). */
+  signInOemId?: string;
   /** How often expired DynamoDB items are swept (default 10 s). */
   ttlSweepIntervalMs?: number;
   /** Stream poll interval on an idle shard (default 200 ms). */
@@ -87,5 +95,7 @@ export async function startServices(registry: ServiceRegistry, env: ServiceEnvir
   const lambda = registry.add(lambdaService(env, { streamEndpoint: kinesis.emulatorUrl, queues: sqs.queues, ...options }));
   const events = registry.add(eventsService(env, { functions: lambda, scheduleIntervalMs: options.scheduleIntervalMs, retryBaseDelayMs: options.retryBaseDelayMs }));
   const apiGateway = registry.add(await startApiGateway(env, { port: options.apiPort, functions: lambda }));
-  return { iam: iam.store, secretsManager: secretsManager.secrets, s3: s3.gateway, dynamodb, lambda, events, apiGateway };
+  const cognito = registry.add(await startCognito(env, { port: options.authPort ?? 0, issuer: () => apiGateway.issuer, signInOemId: options.signInOemId }));
+  const cloudfront = registry.add(await startCloudFront(env, { port: options.consolePort ?? 0 }));
+  return { iam: iam.store, secretsManager: secretsManager.secrets, s3: s3.gateway, dynamodb, lambda, events, apiGateway, cognito, cloudfront };
 }
