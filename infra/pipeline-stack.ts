@@ -7,6 +7,7 @@ import { DeviceEventExport } from './constructs/device-event-export';
 import { DeviceEventStream } from './constructs/device-event-stream';
 import { ExportBucket } from './constructs/export-bucket';
 import { ExportCredentials } from './constructs/export-credentials';
+import { ExportFilesApi } from './constructs/export-files-api';
 import { PipelineFunction, lambdaEntry } from './constructs/pipeline-function';
 import { PipelineHttpApi } from './constructs/pipeline-http-api';
 
@@ -22,6 +23,7 @@ export class DevicePipelineStack extends Stack {
   readonly datapointLogs: DatapointLogTable;
   readonly api: PipelineHttpApi;
   readonly exportCredentials: ExportCredentials;
+  readonly exportFiles: ExportFilesApi;
   readonly console: ConsoleHosting;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -88,6 +90,7 @@ export class DevicePipelineStack extends Stack {
     });
     this.api.addRoute(HttpMethod.GET, '/me', identity);
 
+    this.exportFiles = new ExportFilesApi(this, 'ExportFiles', { bucket: this.exportBucket.bucket, api: this.api });
     this.console = new ConsoleHosting(this, 'Console', { api: this.api });
 
     new CfnOutput(this, 'ApiUrl', {
