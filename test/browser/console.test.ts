@@ -97,6 +97,8 @@ describeInBrowser('the OEM console in Chromium', () => {
     const commands = await page.locator('pre').allInnerTexts();
     expect(commands.join('\n')).toContain(`aws s3 ls s3://${c.bucket}/${oem}/`);
     expect(commands.join('\n')).toContain(`s3cmd --access_key=${c.accessKeyId} --secret_key=${c.secretAccessKey}`);
+    // On the local cloud the commands name its S3 endpoint (config.json's s3Endpoint).
+    if (deployment.aws.endpoint) expect(commands.join('\n')).toContain(`aws s3 ls s3://${c.bucket}/${oem}/ --endpoint-url ${deployment.aws.endpoint}`);
     shown.before = c;
   });
 

@@ -16,8 +16,11 @@ export interface ClientSettings {
   cyberduck: { label: string; value: string }[];
 }
 
-/** POSIX shell single-quoting (keys never hold a quote, but a command must stay one command whatever they hold). */
-const sh = (s: string) => (/^[A-Za-z0-9_./:+=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+/**
+ * POSIX shell single-quoting (keys never hold a quote, but a command must stay one command whatever they hold);
+ * the dots of a masked secret stay as they are.
+ */
+const sh = (s: string) => (/^[A-Za-z0-9_./:+=@•-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /**
  * The aws CLI, s3cmd and Cyberduck settings for `c`, with `secret` in place of the secret (the page shows a mask

@@ -40,6 +40,7 @@ describe('client settings for export credentials', () => {
   it('quotes what the shell would read otherwise, and masks a secret without showing any of it', () => {
     expect(clientSettings(CREDENTIALS, "it's secret").awsCli).toContain(`AWS_SECRET_ACCESS_KEY='it'\\''s secret'`);
     expect(mask(CREDENTIALS.secretAccessKey)).toBe('•'.repeat(CREDENTIALS.secretAccessKey.length));
+    expect(clientSettings(CREDENTIALS, mask('abc')).awsCli).toContain('AWS_SECRET_ACCESS_KEY=••• AWS_DEFAULT_REGION');
     expect(mask('a'.repeat(100))).toHaveLength(40);
   });
 });

@@ -16,6 +16,19 @@ const CONTENT_TYPES: Record<string, string> = {
 
 export const contentTypeOf = (file: string): string => CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 
+/**
+ * The console's `config.json` with `s3Endpoint`, the local AWS endpoint: the console then shows aws CLI, s3cmd and
+ * Cyberduck settings that reach the local S3 (on AWS the field is absent and the clients use AWS's own).
+ */
+function withS3Endpoint(body: Buffer, edgeUrl: string): Buffer {
+  try {
+    const config = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    return typeof config === 'object' && config !== null && 'apiUrl' in config ? Buffer.from(JSON.stringify({ ...config, s3Endpoint: edgeUrl })) : body;
+  } catch {
+    return body;
+  }
+}
+
 interface BucketDeploymentProps {
   SourceObjectKeys: string[];
   SourceMarkers?: Array<Record<string, string>>;
@@ -68,6 +81,7 @@ export async function deployBucketDeployments(stack: DeployedStack, context: Dep
             for (const [marker, value] of markers) text = text.split(marker).join(jsonEscape ? JSON.stringify(String(value)).slice(1, -1) : String(value));
             body = Buffer.from(stack.localizeUrls(text));
           }
+          if (file === 'config.json' && markers.length > 0 && stack.env.edgeUrl) body = withS3Endpoint(body, stack.env.edgeUrl);
           files.set(file, body);
         }
       }
