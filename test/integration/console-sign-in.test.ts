@@ -56,6 +56,7 @@ describe('console hosting and sign-in on the local cloud', () => {
     expect(config).toEqual({
       apiUrl: cloud.apiUrl,
       region: cloud.region,
+      s3Endpoint: cloud.edgeUrl,
       auth: {
         domain: cloud.authUrl,
         clientId: cloud.outputs.ConsoleClientId,

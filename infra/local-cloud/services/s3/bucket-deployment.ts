@@ -75,7 +75,7 @@ export async function deployBucketDeployments(stack: DeployedStack, context: Dep
         const markers = Object.entries(props.SourceMarkers?.[index] ?? {});
         const jsonEscape = props.SourceMarkersConfig?.[index]?.jsonEscape === true;
         for (const file of await listFiles(dir)) {
-          let body = await readFile(path.join(dir, file));
+          let body: Buffer = await readFile(path.join(dir, file));
           if (markers.length > 0) {
             let text = body.toString('utf8');
             for (const [marker, value] of markers) text = text.split(marker).join(jsonEscape ? JSON.stringify(String(value)).slice(1, -1) : String(value));
