@@ -102,7 +102,7 @@ export function decodeCursor(text: string | undefined): Cursor {
   if (text === undefined || text === '') return {};
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
-    if (typeof value !== 'object' || value === null) throw new Error('not an object');
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
     const { month, before, offset } = value as Record<string, unknown>;
     if (month !== undefined && (typeof month !== 'string' || !/^\d{4}-\d{2}$/.test(month))) throw new Error('month');
     if (before !== undefined && typeof before !== 'string') throw new Error('before');
