@@ -259,13 +259,16 @@ describeInBrowser('the OEM console in Chromium', () => {
     await page.getByRole('link', { name: 'Files' }).click();
     await page.getByRole('button', { name: 'datapoint/', exact: true }).click();
     const folderButtons = page.getByTestId('files').locator('button.folder');
-    await folderButtons.first().waitFor();
+    await folderButtons.filter({ hasText: /^\d{4}-\d{2}-\d{2}-\d{2}:\d{2}:\d{2}\/$/ }).first().waitFor();
     const folders = await folderButtons.allTextContents();
     expect(folders.length).toBeGreaterThan(0);
     expect([...folders].sort().reverse()).toEqual(folders);
     await folderButtons.first().click();
     const preview = page.getByRole('button', { name: /^Preview / }).first();
-    await preview.waitFor();
+    await preview.waitFor().catch(async (error: unknown) => {
+      await screenshot(page, '07-files-failure');
+      throw error;
+    });
     await preview.click();
     const table = page.getByTestId('preview');
     await table.waitFor();

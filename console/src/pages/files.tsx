@@ -50,6 +50,8 @@ export function FilesPage({ me }: { me: Me }) {
   };
 
   useEffect(() => {
+    // The previous folder's entries go at once: a click meanwhile must not act on them.
+    setListing(undefined);
     setPreview(undefined);
     setPreviewError(undefined);
     void load(prefix);
