@@ -1,4 +1,5 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { folderTimestamp } from '../../lambdas/domain/export/windows';
 import { openDeployment, type Deployment } from './deployment';
@@ -144,5 +145,22 @@ describe('export files API', () => {
     const { status, body } = await get(`/oems/${oemA}/data-export/${path}`);
     expect(status).toBe(expected);
     expect(body).toEqual({ code: expect.any(String), message: expect.any(String) });
+  });
+
+  it('never answers a made-up prefix, cursor, key or rows with a 5xx', async () => {
+    const token = await deployment.token({ oemId: oemA });
+    const text = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc.string({ unit: 'binary', maxLength: 30 }),
+      fc.constantFrom('datapoint/', '_errors/', '../', '%00/', `${oemA}/`, 'x'.repeat(3000), `${oemA}/datapoint/${'a/'.repeat(600)}x.csv`, '-1', '1e400', '200', '0'),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('files', 'files/download', 'files/preview'), fc.dictionary(fc.constantFrom('prefix', 'cursor', 'key', 'rows'), text, { maxKeys: 3 }), async (route, params) => {
+        const response = await fetch(`${deployment.apiUrl}/oems/${oemA}/data-export/${route}?${new URLSearchParams(params)}`, { headers: { authorization: `Bearer ${token}` } });
+        const answer = await response.text();
+        if (response.status >= 500) throw new Error(`${response.status} ${answer}`);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
