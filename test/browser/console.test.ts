@@ -51,6 +51,7 @@ describeInBrowser('the OEM console in Chromium', () => {
     new S3Client({ region: c.region, endpoint: deployment.aws.endpoint, forcePathStyle: true, credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey } });
 
   beforeAll(async () => {
+    browser = await launchBrowser();
     deployment = await openDeployment({ context: CONTEXT });
     consoleUrl = deployment.outputs.ConsoleUrl!.replace(/\/+$/, '');
     bucket = deployment.outputs.ExportBucketName!;
@@ -60,7 +61,6 @@ describeInBrowser('the OEM console in Chromium', () => {
     // now: a one-minute window has to close before its CSV is written.
     const start = Date.now() - 3_600_000;
     await putEvents(kinesis, deployment.outputs.EventStreamName!, [event(1, start), event(2, start + 1000)]);
-    browser = await launchBrowser();
     ({ page, cspViolations } = await newContext(browser));
   }, 300_000);
 
