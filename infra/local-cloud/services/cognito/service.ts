@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { createFleet } from '../../../../tools/simulator/fleet';
-import { closeServer, listen, readRequest, sendResponse } from '../../aws-protocol/http';
+import { closeServer, listen, readRequest, RequestTooLargeError, sendResponse } from '../../aws-protocol/http';
 import type { LocalService, ServiceEnvironment } from '../../service';
 import type { LocalIssuer } from '../apigateway/local-issuer';
 import { oauthClientsFromTemplate } from './deploy';
@@ -32,6 +32,10 @@ export async function startCognito(
       .then(
         (response) => sendResponse(res, response),
         (error: Error) => {
+          if (error instanceof RequestTooLargeError) {
+            if (!res.headersSent) sendResponse(res, { status: 413, headers: { 'content-type': 'text/plain' }, body: 'Request too large\n' });
+            return;
+          }
           env.log(`cognito: ${req.method} ${req.url?.split('?')[0]} failed: ${error.message}`);
           if (!res.headersSent) sendResponse(res, { status: 500, headers: { 'content-type': 'text/plain' }, body: 'Internal error\n' });
         },
