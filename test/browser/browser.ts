@@ -78,6 +78,7 @@ export declare namespace InBrowser {
     document: { documentElement: { scrollWidth: number; clientWidth: number } };
     sessionStorage: Storage;
     localStorage: Storage;
+    getComputedStyle(element: unknown): { outlineStyle: string; outlineWidth: string };
   }
   interface Canvas {
     width: number;

@@ -116,8 +116,16 @@ describeInBrowser('the OEM console in Chromium', () => {
     await dialog.waitFor({ state: 'hidden' });
     await expect(page.locator(':focus').textContent()).resolves.toBe('Refresh credentials');
     await expect(page.getByTestId('access-key-id').textContent()).resolves.toBe(before.accessKeyId);
-    // Escape cancels too.
-    await refresh.click();
+    // From the keyboard: the focused button shows a focus ring, Enter opens the dialog, Escape cancels.
+    await refresh.focus();
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    await expect(page.locator(':focus').textContent()).resolves.toBe('Refresh credentials');
+    await expect(refresh.evaluate((element) => {
+      const style = (globalThis as unknown as InBrowser.Window).getComputedStyle(element);
+      return `${style.outlineStyle} ${style.outlineWidth}`;
+    })).resolves.toBe('solid 3px');
+    await page.keyboard.press('Enter');
     await dialog.waitFor();
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
