@@ -364,11 +364,20 @@ describeInBrowser('the OEM console in Chromium', () => {
     }
   });
 
-  it('signs out: the session is gone from the tab and the console asks to sign in again', async () => {
+  it('signs out: the session is gone from the tab, the console asks to sign in again and refuses a callback it did not start', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await expect(page.evaluate(() => (globalThis as unknown as InBrowser.Window).sessionStorage.getItem('console.session'))).resolves.toBeNull();
     await expect(page.evaluate(() => (globalThis as unknown as InBrowser.Window).localStorage.length)).resolves.toBe(0);
+    // A sign-in reply this tab did not ask for (a forged or replayed callback) is refused before any token request.
+    const tokenRequests: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/oauth2/token')) tokenRequests.push(r.url());
+    });
+    await page.goto(`${consoleUrl}/callback?code=forged&state=forged`);
+    await page.getByRole('alert').filter({ hasText: 'does not belong to a sign-in started in this tab' }).waitFor();
+    expect(tokenRequests).toEqual([]);
+    await expect(page.getByTestId('identity').count()).resolves.toBe(0);
     expect(cspViolations).toEqual([]);
   });
 });
