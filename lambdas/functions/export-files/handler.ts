@@ -35,7 +35,7 @@ export function makeHandler(deps: Deps) {
     if (!isOemId(oemId)) throw new BadRequestError(`oem_id ${JSON.stringify(oemId)} is not an OEM id`, 'BadPath');
     if (caller.oemId !== oemId) throw new ForbiddenError(`only members of OEM ${oemId} may read its export files`, 'NotOemMember');
     const query = event.queryStringParameters ?? {};
-    const action = event.rawPath.endsWith('/files/download') ? 'download' : event.rawPath.endsWith('/files/preview') ? 'preview' : 'list';
+    const action = event.routeKey.endsWith('/files/download') ? 'download' : event.routeKey.endsWith('/files/preview') ? 'preview' : 'list';
 
     if (action === 'list') {
       try {
