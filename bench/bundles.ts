@@ -23,6 +23,7 @@ const BASELINES: Record<string, string> = {
   IapLogValuesFunction: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; DynamoDBDocumentClient.from(new DynamoDBClient({}));",
   ExportPlannerFunction: "import { S3Client } from '@aws-sdk/client-s3'; import { SQSClient } from '@aws-sdk/client-sqs'; new S3Client({}); new SQSClient({});",
   ExportCompactorFunction: "import { S3Client } from '@aws-sdk/client-s3'; new S3Client({});",
+  ExportFilesFunction: "import { S3Client } from '@aws-sdk/client-s3'; new S3Client({});",
   ExportCredentialsFunction: "import { IAMClient } from '@aws-sdk/client-iam'; import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'; import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; new IAMClient({}); new SecretsManagerClient({}); DynamoDBDocumentClient.from(new DynamoDBClient({}));",
 };
 

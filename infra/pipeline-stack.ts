@@ -1,12 +1,14 @@
 import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Construct } from 'constructs';
+import { ConsoleHosting } from './constructs/console-hosting';
 import { DatapointLogTable } from './constructs/datapoint-log-table';
 import { DeviceEventExport } from './constructs/device-event-export';
 import { DeviceEventStream } from './constructs/device-event-stream';
 import { ExportBucket } from './constructs/export-bucket';
 import { ExportCredentials } from './constructs/export-credentials';
 import { Operations, pipelineFunctions } from './constructs/operations';
+import { ExportFilesApi } from './constructs/export-files-api';
 import { PipelineFunction, lambdaEntry } from './constructs/pipeline-function';
 import { PipelineHttpApi } from './constructs/pipeline-http-api';
 
@@ -23,6 +25,8 @@ export class DevicePipelineStack extends Stack {
   readonly api: PipelineHttpApi;
   readonly exportCredentials: ExportCredentials;
   readonly operations: Operations;
+  readonly exportFiles: ExportFilesApi;
+  readonly console: ConsoleHosting;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -88,6 +92,9 @@ export class DevicePipelineStack extends Stack {
     });
     this.api.addRoute(HttpMethod.GET, '/me', identity);
 
+    this.exportFiles = new ExportFilesApi(this, 'ExportFiles', { bucket: this.exportBucket.bucket, api: this.api });
+    this.console = new ConsoleHosting(this, 'Console', { api: this.api });
+
     // Last: it watches every function and alarm above.
     this.operations = new Operations(this, 'Operations', {
       eventStream: this.eventStream, functions: pipelineFunctions(this), api: this.api.httpApi,
@@ -107,5 +114,8 @@ export class DevicePipelineStack extends Stack {
     new CfnOutput(this, 'DatapointLogTableName', { value: this.datapointLogs.table.tableName });
     new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.api.userPoolClient.userPoolClientId });
+    new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The OEM console (CloudFront)' });
+    new CfnOutput(this, 'ConsoleClientId', { value: this.console.client.userPoolClientId });
+    new CfnOutput(this, 'AuthDomainUrl', { value: this.console.authDomainUrl, description: 'Cognito hosted UI (sign-in) base URL' });
   }
 }

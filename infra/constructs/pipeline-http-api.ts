@@ -1,6 +1,8 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  CfnApi,
+  CfnAuthorizer,
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
@@ -17,6 +19,7 @@ import {
   Mfa,
   StringAttribute,
   UserPool,
+  type IUserPoolClient,
   UserPoolClient,
 } from 'aws-cdk-lib/aws-cognito';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -70,6 +73,8 @@ export class PipelineHttpApi extends Construct {
   readonly userPoolClient: UserPoolClient;
   readonly accessLogGroup: LogGroup;
   private readonly integrations = new Map<IFunction, HttpLambdaIntegration>();
+  /** The app clients whose ID tokens the authorizer accepts (its audience). */
+  private readonly audience: IUserPoolClient[] = [];
 
   constructor(scope: Construct, id: string, props: PipelineHttpApiProps = {}) {
     super(scope, id);
@@ -121,6 +126,8 @@ export class PipelineHttpApi extends Construct {
       writeAttributes: new ClientAttributes().withStandardAttributes({ email: true }),
     });
 
+    this.audience.push(this.userPoolClient);
+
     new CfnUserPoolGroup(this, 'OemAdminGroup', {
       userPoolId: this.userPool.userPoolId,
       groupName: PipelineHttpApi.adminGroup,
@@ -170,6 +177,33 @@ export class PipelineHttpApi extends Construct {
     });
     if (!route) throw new Error(`No route created for ${method} ${path}`);
     return route;
+  }
+
+  /**
+   * Adds an app client to the JWT authorizer's audience: its ID tokens are accepted as the first client's are.
+   * Call it after the first route that uses the authorizer (which creates it).
+   */
+  addAudience(client: IUserPoolClient): void {
+    const authorizer = this.httpApi.node.findAll().find((c): c is CfnAuthorizer => c instanceof CfnAuthorizer);
+    if (!authorizer) throw new Error('addAudience needs the authorizer: add a protected route first');
+    if (this.audience.length === 1) {
+      authorizer.addPropertyOverride('JwtConfiguration.Audience', Lazy.list({ produce: () => this.audience.map((c) => c.userPoolClientId) }));
+    }
+    this.audience.push(client);
+  }
+
+  /**
+   * Lets a browser app at `origin` call the API (CORS: API Gateway answers the preflight itself). Bearer tokens
+   * only, no cookies: credentials are not allowed.
+   */
+  allowBrowserOrigin(origin: string): void {
+    const api = this.httpApi.node.defaultChild as CfnApi;
+    api.corsConfiguration = {
+      allowOrigins: [origin],
+      allowMethods: ['GET', 'PUT', 'POST', 'DELETE'],
+      allowHeaders: ['authorization', 'content-type'],
+      maxAge: 600,
+    };
   }
 
   private integrationFor(fn: IFunction): HttpLambdaIntegration {

@@ -2,7 +2,7 @@
  * `npm start`: runs the stack on the embedded local cloud.
  *
  *   npm start -- [--fresh] [--no-simulate] [--oem id]... [--context key=value]... [--quiet]
- *   env: EDGE_PORT (4566), PORT (3000), AWS_REGION (us-east-1)
+ *   env: EDGE_PORT (4566), PORT (3000), CONSOLE_PORT (3001), AUTH_PORT (3002), AWS_REGION (us-east-1)
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -18,7 +18,8 @@ const USAGE = `Usage: npm start -- [options]
   --context key=value     CDK context for the synth (repeatable), e.g. --context exportBatchingWindowSeconds=5
   --quiet                 do not print function logs
   -h, --help              this help
-Environment: EDGE_PORT (default 4566), PORT (default 3000), AWS_REGION (default us-east-1)`;
+Environment: EDGE_PORT (default 4566), PORT (default 3000), CONSOLE_PORT (default 3001), AUTH_PORT (default 3002),
+             AWS_REGION (default us-east-1)`;
 
 /** Export settings for a demo (the stack's defaults are for a fleet: five-minute windows, 16 partitions). */
 export const DEMO_CONTEXT: Record<string, string> = {
@@ -84,6 +85,9 @@ async function main(): Promise<void> {
     fresh: args.fresh,
     edgePort: port('EDGE_PORT', 4566),
     apiPort: port('PORT', 3000),
+    consolePort: port('CONSOLE_PORT', 3001),
+    authPort: port('AUTH_PORT', 3002),
+    signInOemId: args.oem[0] ?? DEFAULT_OEMS[0],
     region: process.env.AWS_REGION || 'us-east-1',
     context,
     functionLog: args.quiet ? () => undefined : (fn, line) => console.log(`[${fn.replace(/[0-9A-F]{8}$/, '')}] ${line}`),
@@ -113,6 +117,8 @@ Local cloud ready in ${process.uptime().toFixed(1)} s from launch (data in ${pat
   AWS endpoint   ${cloud.edgeUrl}   (S3, DynamoDB, Kinesis, SQS, EventBridge, IAM, STS, Secrets Manager; region ${cloud.region})
   Export         one CSV per OEM, type and ${String(context.exportWindowMinutes)}-minute window, written ${String(context.exportCompactionDelaySeconds)} s after the window closes
   HTTP API       ${cloud.apiUrl}     (try: curl ${cloud.apiUrl}/health)
+  Console        ${cloud.consoleUrl}     (sign in with an OEM id; tick "OEM admin" for the credentials)
+  Sign-in        ${cloud.authUrl}     (OAuth 2.0: /oauth2/authorize, /oauth2/token, /logout)
   Outputs        ${path.join(path.relative(process.cwd(), cloud.dataDir) || '.', 'outputs.json')}
 ${Object.entries(cloud.outputs).map(([k, v]) => `    ${k.padEnd(22)} ${v}`).join('\n')}
   Token          npm run token -- --oem <oem_id> [--admin]

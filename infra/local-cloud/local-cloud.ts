@@ -35,6 +35,10 @@ export interface LocalCloud {
   outputs: Record<string, string>;
   edgeUrl: string;
   apiUrl: string;
+  /** Where the console is served (the distribution's `ConsoleUrl`). */
+  consoleUrl: string;
+  /** The local Cognito hosted UI: `/oauth2/authorize`, `/oauth2/token`, `/logout`. */
+  authUrl: string;
   region: string;
   dataDir: string;
   stack: DeployedStack;
@@ -95,15 +99,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const apiPort = options.apiPort ?? 3000;
     // The HTTP API is the only service on a fixed port.
     const services = await startServices(registry, { dataDir, stateDir, region, accountId: LOCAL_ACCOUNT_ID, log }, { ...options, apiPort }).catch(
-      (e: NodeJS.ErrnoException) => {
-        throw portError(e, apiPort, 'PORT');
+      (e: NodeJS.ErrnoException & { port?: number }) => {
+        const [port, variable] = e.port === options.consolePort ? [options.consolePort ?? 0, 'CONSOLE_PORT'] : e.port === options.authPort ? [options.authPort ?? 0, 'AUTH_PORT'] : [apiPort, 'PORT'];
+        throw portError(e, port, variable);
       },
     );
 
     const { template, stackName, assemblyDir, build } = await synthesize(rootDir, dataDir, options);
     log(`${build.synthesized ? 'CDK app synthesized' : 'CDK app unchanged: cdk.out reused'}; Lambda bundles: ${build.bundlesBuilt} built by esbuild, ${build.bundlesReused} reused`);
     // The HTTP API's URL is part of the template (ApiEndpoint): it was bound before.
-    const stack = new DeployedStack(template, { stackName, region, accountId: LOCAL_ACCOUNT_ID, apiEndpoint: services.apiGateway.url, edgeUrl: edge.url });
+    const stack = new DeployedStack(template, {
+      stackName, region, accountId: LOCAL_ACCOUNT_ID, apiEndpoint: services.apiGateway.url, edgeUrl: edge.url,
+      consoleEndpoint: services.cloudfront.url, authEndpoint: services.cognito.url,
+    });
     await registry.deploy(stack, { client: { region, endpoint: edge.url, credentials: LOCAL_CREDENTIALS }, assemblyDir, log });
 
     const stackOutputs: Record<string, string> = {};
@@ -116,6 +124,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       outputs,
       edgeUrl: edge.url,
       apiUrl: services.apiGateway.url,
+      consoleUrl: services.cloudfront.url,
+      authUrl: services.cognito.url,
       region,
       dataDir,
       stack,

@@ -4,6 +4,8 @@ import type { DeployedStack } from './cloudformation/template';
 import type { LocalService, ServiceEnvironment } from './service';
 import { startApiGateway } from './services/apigateway/service';
 import { cloudWatchService } from './services/cloudwatch/service';
+import { startCloudFront } from './services/cloudfront/service';
+import { startCognito } from './services/cognito/service';
 import { startDynamoDb } from './services/dynamodb/service';
 import { eventsService } from './services/events/service';
 import { iamService } from './services/iam/service';
@@ -37,6 +39,12 @@ import { stsService } from './services/sts/service';
 export interface ServiceOptions {
   /** HTTP API port (0 = any free port). */
   apiPort: number;
+  /** Port of the local CloudFront, which serves the console (default 0 = any free port). */
+  consolePort?: number;
+  /** Port of the local Cognito hosted UI, the OAuth endpoints (default 0 = any free port). */
+  authPort?: number;
+  /** OEM id the local sign-in page offers (default: the first OEM of the simulated fleet). */
+  signInOemId?: string;
   /** How often expired DynamoDB items are swept (default 10 s). */
   ttlSweepIntervalMs?: number;
   /** Stream poll interval on an idle shard (default 200 ms). */
@@ -91,5 +99,7 @@ export async function startServices(registry: ServiceRegistry, env: ServiceEnvir
   const apiGateway = registry.add(await startApiGateway(env, { port: options.apiPort, functions: lambda }));
   const sns = registry.add(snsService());
   const cloudWatch = registry.add(cloudWatchService());
-  return { iam: iam.store, secretsManager: secretsManager.secrets, s3: s3.gateway, dynamodb, lambda, events, apiGateway, sns: sns.recorded, cloudWatch: cloudWatch.recorded };
+  const cognito = registry.add(await startCognito(env, { port: options.authPort ?? 0, issuer: () => apiGateway.issuer, signInOemId: options.signInOemId }));
+  const cloudfront = registry.add(await startCloudFront(env, { port: options.consolePort ?? 0 }));
+  return { iam: iam.store, secretsManager: secretsManager.secrets, s3: s3.gateway, dynamodb, lambda, events, apiGateway, cognito, cloudfront, sns: sns.recorded, cloudWatch: cloudWatch.recorded };
 }

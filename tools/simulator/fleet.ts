@@ -274,7 +274,7 @@ export const EVENT_MIX: readonly (readonly [EventType, number])[] = [
 // Fleet
 
 /** The OEMs simulated unless others are chosen: the README's examples use these ids. */
-export const DEFAULT_OEMS: readonly string[] = ['1234abcd', '5678ef90'];
+export const DEFAULT_OEMS = ['1234abcd', '5678ef90'] as const;
 
 export interface FleetOptions {
   /** OEM ids, or how many OEMs to create (ids: 8 hex chars). Default {@link DEFAULT_OEMS}. */

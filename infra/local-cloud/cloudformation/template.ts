@@ -25,6 +25,10 @@ export interface DeploymentEnvironment {
   apiEndpoint: string;
   /** The local AWS endpoint; queue URLs point at it (`Ref` of a queue). Default: SQS's own endpoint. */
   edgeUrl?: string;
+  /** Where the local CloudFront serves distributions (`http://127.0.0.1:<port>`); its host is their `DomainName`. */
+  consoleEndpoint?: string;
+  /** Where the local Cognito hosted UI answers (`http://127.0.0.1:<port>`): every user pool domain's URL. */
+  authEndpoint?: string;
 }
 
 export class TemplateError extends Error {
@@ -111,6 +115,20 @@ export class DeployedStack {
     return String(resolved);
   }
 
+  /**
+   * The template's HTTPS URLs of what the local cloud serves itself over plain HTTP on 127.0.0.1: a distribution
+   * (`https://<DomainName>`), a Cognito domain (`https://<prefix>.auth.<region>.amazoncognito.com`) and the
+   * regional API Gateway wildcard of a content security policy (`https://*.execute-api.<region>.amazonaws.com`).
+   * Applied to every string a template builds with Fn::Join or Fn::Sub, and to files deployed with markers.
+   */
+  localizeUrls(text: string): string {
+    const { consoleEndpoint, authEndpoint, apiEndpoint, region } = this.env;
+    let out = text;
+    if (consoleEndpoint) out = out.split(`https://${new URL(consoleEndpoint).host}`).join(consoleEndpoint);
+    if (authEndpoint) out = out.replace(new RegExp(`https://[a-z0-9-]+\\.auth\\.${escapeRegExp(region)}\\.amazoncognito\\.com`, 'g'), authEndpoint);
+    return out.split(`https://*.execute-api.${region}.amazonaws.com`).join(new URL(apiEndpoint).origin);
+  }
+
   /** Logical id a `{ Ref }` or `{ Fn::GetAtt }` value points at, if it is one. */
   static referencedLogicalId(value: unknown): string | undefined {
     if (value && typeof value === 'object') {
@@ -145,10 +163,10 @@ export class DeployedStack {
         const [sep, parts] = arg as [string, unknown];
         const list = this.resolve(parts);
         if (!Array.isArray(list)) throw new TemplateError('Fn::Join needs a list');
-        return list.map(String).join(sep);
+        return this.localizeUrls(list.map(String).join(sep));
       }
       case 'Fn::Sub':
-        return this.sub(arg);
+        return this.localizeUrls(this.sub(arg));
       case 'Fn::Select': {
         const [index, list] = arg as [unknown, unknown];
         const items = this.resolve(list);
@@ -326,6 +344,20 @@ export class DeployedStack {
         const group = named('GroupName', 'default');
         return { ref: name, attributes: { Arn: arn('scheduler', `schedule/${group}/${name}`) } };
       }
+      case 'AWS::CloudFront::Distribution': {
+        const id = `E${suffix(seed, 13, UPPER)}`;
+        const domain = this.env.consoleEndpoint ? new URL(this.env.consoleEndpoint).host : `d${suffix(seed, 13, LOWER)}.cloudfront.net`;
+        return { ref: id, attributes: { DomainName: domain, Id: id } };
+      }
+      case 'AWS::CloudFront::OriginAccessControl':
+      case 'AWS::CloudFront::ResponseHeadersPolicy': {
+        const id = `${suffix(seed, 8, LOWER)}-${suffix(`${seed}/id`, 4, LOWER)}-${suffix(`${seed}/id2`, 4, LOWER)}`;
+        return { ref: id, attributes: { Id: id } };
+      }
+      case 'AWS::Cognito::UserPoolDomain': {
+        const prefix = named('Domain');
+        return { ref: prefix, attributes: { CloudFrontDistribution: `${prefix}.auth.${region}.amazoncognito.com` } };
+      }
       case 'AWS::CloudWatch::Alarm': {
         const name = named('AlarmName');
         return { ref: name, attributes: { Arn: arn('cloudwatch', `alarm:${name}`) } };
@@ -337,6 +369,10 @@ export class DeployedStack {
       }
     }
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Marker for `Ref: AWS::NoValue`: the property is removed. */

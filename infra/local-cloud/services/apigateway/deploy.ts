@@ -1,9 +1,10 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { DeployedStack } from '../../cloudformation/template';
 import type { LambdaFunctionRuntime } from '../lambda/runtime';
-import type { HttpRoute, JwtAuthorizerSettings } from './http-api';
+import type { CorsSettings, HttpRoute, JwtAuthorizerSettings } from './http-api';
 
 export interface HttpApiDeployment {
+  cors?: CorsSettings;
   routes: HttpRoute[];
   /** The first JWT authorizer: the local issuer signs tokens for it. */
   authorizer?: JwtAuthorizerSettings;
@@ -23,7 +24,18 @@ export function httpApiFromTemplate(
   const apis = stack.resourcesOfType('AWS::ApiGatewayV2::Api');
   if (apis.length === 0) return { routes: [], apiId: 'none', stage: '$default' };
   if (apis.length > 1) log(`the local cloud serves one HTTP API: ${apis[0]![0]}; others are ignored`);
-  const [apiLogicalId] = apis[0]!;
+  const [apiLogicalId, apiResource] = apis[0]!;
+  const corsConfig = stack.resolve(apiResource.Properties?.CorsConfiguration) as
+    | { AllowOrigins?: string[]; AllowMethods?: string[]; AllowHeaders?: string[]; ExposeHeaders?: string[]; MaxAge?: number; AllowCredentials?: boolean }
+    | undefined;
+  const cors: CorsSettings | undefined = corsConfig && {
+    allowOrigins: corsConfig.AllowOrigins ?? [],
+    ...(corsConfig.AllowMethods ? { allowMethods: corsConfig.AllowMethods } : {}),
+    ...(corsConfig.AllowHeaders ? { allowHeaders: corsConfig.AllowHeaders } : {}),
+    ...(corsConfig.ExposeHeaders ? { exposeHeaders: corsConfig.ExposeHeaders } : {}),
+    ...(corsConfig.MaxAge !== undefined ? { maxAge: Number(corsConfig.MaxAge) } : {}),
+    ...(corsConfig.AllowCredentials ? { allowCredentials: true } : {}),
+  };
   const belongs = (props: Record<string, unknown> | undefined) => DeployedStack.referencedLogicalId(props?.ApiId) === apiLogicalId;
 
   const stageResource = stack.resourcesOfType('AWS::ApiGatewayV2::Stage').find(([, r]) => belongs(r.Properties));
@@ -70,5 +82,5 @@ export function httpApiFromTemplate(
       ...(p.AuthorizationScopes ? { authorizationScopes: p.AuthorizationScopes } : {}),
     });
   }
-  return { routes, authorizer: [...authorizers.values()][0], apiId: stack.ref(apiLogicalId), stage };
+  return { routes, authorizer: [...authorizers.values()][0], apiId: stack.ref(apiLogicalId), stage, ...(cors ? { cors } : {}) };
 }

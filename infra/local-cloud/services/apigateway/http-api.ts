@@ -23,7 +23,18 @@ export interface HttpRoute {
   authorizationScopes?: string[];
 }
 
+/** The API's CORS configuration (`CorsConfiguration` of `AWS::ApiGatewayV2::Api`). */
+export interface CorsSettings {
+  allowOrigins: string[];
+  allowMethods?: string[];
+  allowHeaders?: string[];
+  exposeHeaders?: string[];
+  maxAge?: number;
+  allowCredentials?: boolean;
+}
+
 export interface HttpApiSettings {
+  cors?: CorsSettings;
   apiId: string;
   stage: string;
   routes: HttpRoute[];
@@ -155,7 +166,39 @@ export class LocalHttpApi {
     if (this.server) await closeServer(this.server);
   }
 
+  /**
+   * With a CORS configuration, API Gateway answers preflight requests itself (no route needed) and adds the
+   * allowed origin to every answer; an origin not in the list gets no CORS headers and the browser refuses.
+   */
   private async handle(req: http.IncomingMessage): Promise<LocalResponse> {
+    const cors = this.settings?.cors;
+    const origin = req.headers.origin;
+    const allowed = cors && origin && (cors.allowOrigins.includes('*') || cors.allowOrigins.includes(origin)) ? cors : undefined;
+    if (cors && req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+      const headers: Record<string, string> = {};
+      if (allowed) {
+        headers['access-control-allow-origin'] = allowed.allowOrigins.includes('*') && !allowed.allowCredentials ? '*' : origin!;
+        headers['access-control-allow-methods'] = (allowed.allowMethods ?? ['*']).join(',');
+        if (allowed.allowHeaders) headers['access-control-allow-headers'] = allowed.allowHeaders.join(',');
+        if (allowed.maxAge !== undefined) headers['access-control-max-age'] = String(allowed.maxAge);
+        if (allowed.allowCredentials) headers['access-control-allow-credentials'] = 'true';
+      }
+      return { status: 204, headers };
+    }
+    const response = await this.answer(req);
+    if (allowed) {
+      response.headers = {
+        ...response.headers,
+        'access-control-allow-origin': allowed.allowOrigins.includes('*') && !allowed.allowCredentials ? '*' : origin!,
+        ...(allowed.exposeHeaders ? { 'access-control-expose-headers': allowed.exposeHeaders.join(',') } : {}),
+        ...(allowed.allowCredentials ? { 'access-control-allow-credentials': 'true' } : {}),
+        vary: 'origin',
+      };
+    }
+    return response;
+  }
+
+  private async answer(req: http.IncomingMessage): Promise<LocalResponse> {
     const settings = this.settings;
     if (!settings) return json(503, { message: 'Service Unavailable' });
     let request: BufferedRequest;

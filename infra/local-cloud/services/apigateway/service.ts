@@ -29,9 +29,9 @@ export async function startApiGateway(env: ServiceEnvironment, options: { port: 
       return issuer;
     },
     deploy: async (stack, context) => {
-      const { routes, authorizer, apiId, stage } = httpApiFromTemplate(stack, options.functions.functionByArn, context.log);
+      const { routes, authorizer, apiId, stage, cors } = httpApiFromTemplate(stack, options.functions.functionByArn, context.log);
       issuer = await LocalIssuer.open(path.join(env.dataDir, 'issuer.json'), authorizer?.issuer ?? `${url}/local-issuer`, authorizer?.audience ?? ['local']);
-      api.configure({ apiId, stage, routes, publicJwk: issuer.file.publicJwk, accountId: stack.env.accountId });
+      api.configure({ apiId, stage, routes, publicJwk: issuer.file.publicJwk, accountId: stack.env.accountId, ...(cors ? { cors } : {}) });
     },
     close: () => api.stop(),
   };

@@ -1,5 +1,6 @@
 import { Authenticator, deniedMessage, type CredentialStore } from '../../auth/credentials';
 import type { AuthorizationRequest } from '../../auth/iam-policy';
+import { parseAmzDate, parseAuth } from '../../auth/sigv4';
 import { s3Error } from '../../aws-protocol/errors';
 import type { BufferedRequest, LocalResponse } from '../../aws-protocol/http';
 import { queryParams } from '../../aws-protocol/url';
@@ -26,7 +27,9 @@ export class S3Authorizer {
     const target = s3Target(request);
     if (!target) return invalidUri();
     const caller = this.auth.authenticate(request, { s3: true });
-    if (caller.kind === 'anonymous' || caller.kind === 'unchecked') return undefined;
+    if (caller.kind === 'anonymous') return undefined;
+    // A presigned URL expires whoever signed it (the stack's functions presign downloads with unchecked keys).
+    if (caller.kind === 'unchecked') return presignedUrlExpired(request) ? s3Error(403, 'AccessDenied', 'Request has expired') : undefined;
     if (caller.kind === 'rejected') {
       const extra = caller.code === 'InvalidAccessKeyId'
         ? { AWSAccessKeyId: caller.accessKeyId }
@@ -53,6 +56,15 @@ export class S3Authorizer {
     if (caller.kind !== 'user') return true;
     return this.auth.authorize(caller.user, { action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}`, context: {} }).decision === 'Allow';
   };
+}
+
+/** A SigV4 presigned URL past `X-Amz-Date` + `X-Amz-Expires` (the signature is not checked here). */
+export function presignedUrlExpired(request: BufferedRequest, nowMs = Date.now()): boolean {
+  const parsed = parseAuth(request);
+  if (parsed?.kind !== 'query-v4') return false;
+  const signedAt = parseAmzDate(parsed.amzDate);
+  const expires = parsed.expiresSeconds;
+  return signedAt !== undefined && expires !== undefined && Number.isFinite(expires) && nowMs > signedAt + expires * 1000;
 }
 
 /** Object sub-resources → [read action, write action, delete action]. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { CredentialStore } from '../../auth/credentials';
 import type { LocalService, ServiceEnvironment } from '../../service';
 import { S3Authorizer } from './auth';
+import { deployBucketDeployments } from './bucket-deployment';
 import { deployBuckets } from './deploy';
 import { ObjectStore } from './object-store';
 import { S3Gateway } from './provider';
@@ -35,7 +36,10 @@ export async function startS3(env: ServiceEnvironment, store: CredentialStore): 
     handle: gateway.handle,
     gateway,
     emulatorUrl: `http://127.0.0.1:${port}`,
-    deploy: deployBuckets,
+    deploy: async (stack, context) => {
+      await deployBuckets(stack, context);
+      await deployBucketDeployments(stack, context, env.dataDir);
+    },
     close: () => emulator.close(),
   };
 }

@@ -1,0 +1,2 @@
+/** Stylesheets are bundled by esbuild into the site's CSS file. */
+declare module '*.css';
