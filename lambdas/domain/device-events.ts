@@ -131,7 +131,8 @@ function compile(shape: Shape): CompiledShape {
   const keys = Object.keys(shape);
   const checks = keys.map((key) => shape[key]!);
   const body = keys
-    .map((key, i) => `p = c[${i}](v[${JSON.stringify(key)}]); if (p !== undefined) (problems ??= []).push(path + ${JSON.stringify(`.${key}: `)} + p);`)
+    // A required field that is absent is reported as `missing`, whatever its check expects.
+    .map((key, i) => `p = c[${i}](v[${JSON.stringify(key)}]); if (p !== undefined) (problems ??= []).push(path + ${JSON.stringify(`.${key}: `)} + (v[${JSON.stringify(key)}] === undefined ? 'missing' : p));`)
     .join('\n');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the static schema above
   const make = new Function('c', `return function (v, path, problems) { let p;\n${body}\nreturn problems; };`) as (c: Check[]) => CompiledShape;
@@ -320,7 +321,10 @@ export function validateEvent(value: unknown): DecodeResult {
   const metadata = value.metadata;
   const type = isObject(metadata) ? metadata.event_type : undefined;
   if (!isObject(metadata) || !isEventType(type)) {
-    return rejected(value, `metadata.event_type must be one of ${EVENT_TYPES.join(', ')}, got ${JSON.stringify(type)?.slice(0, 64) ?? 'nothing'}`);
+    if (metadata === undefined) return rejected(value, 'metadata: missing');
+    if (!isObject(metadata)) return rejected(value, 'metadata: expected an object');
+    if (type === undefined) return rejected(value, 'metadata.event_type: missing');
+    return rejected(value, `metadata.event_type must be one of ${EVENT_TYPES.join(', ')}, got ${JSON.stringify(type).slice(0, 64)}`);
   }
   const schema = SCHEMAS[type];
   const bodyKey = BODY_KEY[type];
