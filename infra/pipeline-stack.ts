@@ -1,9 +1,12 @@
 import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Construct } from 'constructs';
+import { integerContext } from './context';
+import { ApiFairness } from './constructs/api-fairness';
 import { DatapointLogTable } from './constructs/datapoint-log-table';
-import { DeviceEventExport } from './constructs/device-event-export';
-import { DeviceEventStream } from './constructs/device-event-stream';
+import { DEFAULT_EXPORT_PARALLELIZATION_FACTOR, DeviceEventExport } from './constructs/device-event-export';
+import { capacityFromContext, DeviceEventStream } from './constructs/device-event-stream';
+import { IapBulkJobs } from './constructs/iap-bulk-jobs';
 import { ExportBucket } from './constructs/export-bucket';
 import { ExportCredentials } from './constructs/export-credentials';
 import { PipelineFunction, lambdaEntry } from './constructs/pipeline-function';
@@ -21,6 +24,8 @@ export class DevicePipelineStack extends Stack {
   readonly datapointLogs: DatapointLogTable;
   readonly api: PipelineHttpApi;
   readonly exportCredentials: ExportCredentials;
+  readonly bulkJobs: IapBulkJobs;
+  readonly fairness: ApiFairness;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -78,6 +83,15 @@ export class DevicePipelineStack extends Stack {
     for (const method of [HttpMethod.GET, HttpMethod.DELETE]) this.api.addRoute(method, `${logsPath}/value/{value_param}`, logValues);
 
     this.exportCredentials = new ExportCredentials(this, 'ExportCredentials', { bucket: this.exportBucket.bucket, api: this.api });
+
+    this.bulkJobs = new IapBulkJobs(this, 'IapBulkJobs', { table: this.datapointLogs, api: this.api });
+    for (const fn of [logConfig, logValues]) this.bulkJobs.allowStart(fn);
+    this.fairness = new ApiFairness(this, 'Fairness');
+    for (const fn of [logConfig, logValues, this.bulkJobs.jobsFunction, this.exportCredentials.function]) this.fairness.addApiFunction(fn);
+    const shards = capacityFromContext(this);
+    const perShard = integerContext(this, 'exportParallelizationFactor', DEFAULT_EXPORT_PARALLELIZATION_FACTOR, 1, 10);
+    this.fairness.addStreamConsumer({ fn: datapointLogger, concurrency: shards === 'on-demand' ? undefined : shards });
+    this.fairness.addStreamConsumer({ fn: this.export.stager, concurrency: shards === 'on-demand' ? undefined : shards * perShard });
 
     const identity = new PipelineFunction(this, 'IdentityFunction', {
       entry: lambdaEntry('identity'),

@@ -1,0 +1,38 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { HttpError } from '../../shared/http';
+import { jobError, jobHref, type JobRecord, type JobSpec } from './jobs';
+import type { JobStarter } from './ports';
+
+/** The request could not be handed to the job queue (nothing was changed): try again. */
+export class JobQueueUnavailableError extends HttpError {
+  constructor() {
+    super(503, 'JobQueueUnavailable', 'the change was not started (nothing was changed): try again in a few seconds', undefined, { 'retry-after': '5' });
+  }
+}
+
+/**
+ * Starts a job and answers 202 with where to follow it. Nothing has been changed yet: the job record
+ * is written, then its first chunk is queued; if the queue refuses, the job is marked failed and the
+ * caller gets a 503 saying nothing was changed.
+ */
+export async function startJob(
+  starter: JobStarter, oemId: string, spec: JobSpec, path: string, datapoints: number, now: number,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const id = starter.newId();
+  const job: JobRecord = {
+    id, oemId, spec, path, state: 'queued', done: 0, datapoints, datapointsDone: 0, chunk: 0, errors: [], moreErrors: 0, createdAt: now, updatedAt: now,
+  };
+  await starter.store.create(job);
+  try {
+    await starter.queue.send({ oemId, jobId: id, chunk: 0 });
+  } catch (error) {
+    await starter.store.setState(oemId, id, 0, 'failed', [jobError(now, error)], now).catch(() => undefined);
+    throw new JobQueueUnavailableError();
+  }
+  const href = jobHref(id);
+  return {
+    statusCode: 202,
+    headers: { 'content-type': 'application/json', location: href },
+    body: JSON.stringify({ jobId: id, status: 'queued', href }),
+  };
+}

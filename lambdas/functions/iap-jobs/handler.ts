@@ -1,0 +1,34 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyHandlerV2WithJWTAuthorizer } from 'aws-lambda';
+import { DynamoJobStore } from '../../adapters/dynamodb/job-store';
+import { defaultRateLimiter } from '../../adapters/dynamodb/rate-limit-store';
+import { JOB_ID_PATTERN, jobReply } from '../../domain/iap-jobs/jobs';
+import type { JobStore } from '../../domain/iap-jobs/ports';
+import { callerFromEvent } from '../../shared/auth';
+import { documentClient } from '../../shared/clients';
+import { ENV, requireEnv } from '../../shared/config';
+import { httpHandler, json, NotFoundError } from '../../shared/http';
+import { rateLimited, type RateLimiter } from '../../shared/rate-limit';
+
+export interface Deps {
+  jobs: JobStore;
+  limiter: RateLimiter;
+}
+
+export function defaultDeps(): Deps {
+  return { jobs: new DynamoJobStore(documentClient(), requireEnv(ENV.datapointLogTable)), limiter: defaultRateLimiter() };
+}
+
+/** GET /iap/jobs/{id}: a bulk change's progress. Only the OEM that started the job finds it (another's is a 404). */
+export async function getJob(event: APIGatewayProxyEventV2WithJWTAuthorizer, jobs: JobStore) {
+  const caller = callerFromEvent(event);
+  const id = event.pathParameters?.id ?? '';
+  const job = JOB_ID_PATTERN.test(id) ? await jobs.get(caller.oemId, id) : undefined;
+  if (!job) throw new NotFoundError('no such job (jobs are kept 7 days after their last change)', 'NoSuchJob');
+  return json(200, jobReply(job));
+}
+
+export function makeHandler(deps: Deps) {
+  return httpHandler(rateLimited(deps.limiter, (event: APIGatewayProxyEventV2WithJWTAuthorizer) => getJob(event, deps.jobs))) satisfies APIGatewayProxyHandlerV2WithJWTAuthorizer;
+}
+
+export const handler = makeHandler(defaultDeps());
