@@ -19,6 +19,9 @@ export const ENV = {
   datapointLogTable: 'DATAPOINT_LOG_TABLE',
   /** URL of the bulk job queue (IAP PUT/DELETE over more than the synchronous bound). */
   jobQueueUrl: 'JOB_QUEUE_URL',
+  /** Values one job chunk deletes at most, and datapoints one configuration chunk changes at most: the worker. */
+  jobChunkValues: 'JOB_CHUNK_MAX_VALUES',
+  jobChunkDatapoints: 'JOB_CHUNK_MAX_DATAPOINTS',
   /** Table of the per-OEM API rate limit counters. */
   rateLimitTable: 'RATE_LIMIT_TABLE',
   /** Requests one OEM may make per rate limit window. */

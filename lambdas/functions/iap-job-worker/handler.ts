@@ -4,7 +4,9 @@ import { jobStarter } from '../../adapters/job-starter';
 import { parseChunkMessage } from '../../adapters/sqs/job-queue';
 import type { DatapointLogStores } from '../../domain/datapoint-logs/ports';
 import type { JobQueue, JobStore } from '../../domain/iap-jobs/ports';
+import { CHUNK_LIMITS, type ChunkLimits } from '../../domain/iap-jobs/chunks';
 import { runChunkMessage } from '../../domain/iap-jobs/worker';
+import { ENV, requireIntegerEnv } from '../../shared/config';
 import { logger } from '../../shared/logger';
 
 export interface Deps {
@@ -12,11 +14,17 @@ export interface Deps {
   queue: JobQueue;
   stores: DatapointLogStores;
   now: () => number;
+  limits?: ChunkLimits;
 }
 
 export function defaultDeps(): Deps {
   const { store, queue } = jobStarter();
-  return { jobs: store, queue, stores: datapointLogStores(), now: Date.now };
+  const limits: ChunkLimits = {
+    ...CHUNK_LIMITS,
+    maxValues: requireIntegerEnv(ENV.jobChunkValues, 100, 1_000_000),
+    maxDatapoints: requireIntegerEnv(ENV.jobChunkDatapoints, 10, 100_000),
+  };
+  return { jobs: store, queue, stores: datapointLogStores(), now: Date.now, limits };
 }
 
 /**
