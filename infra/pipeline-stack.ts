@@ -55,7 +55,7 @@ export class DevicePipelineStack extends Stack {
       timeout: Duration.minutes(1),
       memorySize: 512,
     });
-    this.datapointLogs.bind(datapointLogger, 'readWrite');
+    this.datapointLogs.bind(datapointLogger, 'logger');
     this.eventStream.addConsumer(datapointLogger, {
       batchSize: 1000,
       maxBatchingWindow: Duration.seconds(1),
@@ -67,7 +67,7 @@ export class DevicePipelineStack extends Stack {
       description: 'IAP datapoint log configuration: GET/PUT …/logs, GET/PUT/DELETE …/logs/{1,2,3,minDeltaValue,minDeltaTime}',
       service: 'iap-log-config',
     });
-    this.datapointLogs.bind(logConfig, 'readWrite');
+    this.datapointLogs.bind(logConfig, 'configWriter', 'jobWriter');
     const logsPath = '/iap/devs/{id}/if/{block}/{block_index}/{datapoint_name}/logs';
     for (const method of [HttpMethod.GET, HttpMethod.PUT]) this.api.addRoute(method, logsPath, logConfig);
     for (const method of [HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE]) this.api.addRoute(method, `${logsPath}/{setting}`, logConfig);
@@ -79,7 +79,7 @@ export class DevicePipelineStack extends Stack {
       timeout: Duration.seconds(29),
       memorySize: 1024,
     });
-    this.datapointLogs.bind(logValues, 'readWrite');
+    this.datapointLogs.bind(logValues, 'valuesWriter', 'jobWriter');
     for (const method of [HttpMethod.GET, HttpMethod.DELETE]) this.api.addRoute(method, `${logsPath}/value/{value_param}`, logValues);
 
     this.exportCredentials = new ExportCredentials(this, 'ExportCredentials', { bucket: this.exportBucket.bucket, api: this.api });

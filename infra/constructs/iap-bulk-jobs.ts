@@ -68,7 +68,7 @@ export class IapBulkJobs extends Construct {
       timeout: JOB_WORKER_TIMEOUT,
       memorySize: 1024,
     });
-    props.table.bind(this.worker, 'readWrite');
+    props.table.bind(this.worker, 'configWriter', 'valuesWriter', 'jobWriter');
     this.allowStart(this.worker);
     this.worker.addEventSource(new SqsEventSource(this.queue, {
       batchSize: 1,
@@ -81,7 +81,7 @@ export class IapBulkJobs extends Construct {
       description: 'IAP bulk jobs: GET /iap/jobs/{id}, the progress of a bulk change',
       service: 'iap-jobs',
     });
-    props.table.bind(this.jobsFunction, 'read');
+    props.table.bind(this.jobsFunction, 'jobReader');
     props.api.addRoute(HttpMethod.GET, '/iap/jobs/{id}', this.jobsFunction);
   }
 
