@@ -15,6 +15,7 @@ import { bundleBenchmark } from './bundles';
 import { startBenchmark } from './start';
 import { exportScaleBenchmark } from './export-cost';
 import { loggerBenchmark, valueQueryBenchmark, type Figure } from './datapoint-logs';
+import { bulkJobsBenchmark } from './bulk-jobs';
 import { createPipelineApp } from '../infra/pipeline-app';
 import { mixedBatch, nullStore, STAGE_OPTIONS } from './fixtures';
 import { csvRow } from '../lambdas/domain/export/csv';
@@ -241,6 +242,7 @@ async function main(): Promise<void> {
       figures.push(...(await valueQueryBenchmark(stored)));
     }
   }
+  if (!only || only === 'bulk-jobs') await bulkJobsBenchmark(log).then((part) => (figures.push(...part.figures), afterReport.push(part.writeReport)));
   if (!only || only === 'export-scale') {
     log('export at fleet scale, and its cost model…');
     const part = await exportScaleBenchmark(log);
