@@ -3,7 +3,7 @@ import { DEFAULT_RATE_LIMIT, type RequestCounter } from '../../domain/rate-limit
 import { documentClient } from '../../shared/clients';
 import { ENV } from '../../shared/config';
 import { logger } from '../../shared/logger';
-import { ApiRateLimiter, type RateLimiter } from '../../shared/rate-limit';
+import { ApiRateLimiter, type RateLimiter } from '../../domain/rate-limit/limiter';
 
 /** Request counters in the rate limit table: one item per OEM and window (`pk`), with a TTL (`expiresAt`). */
 export class DynamoRequestCounter implements RequestCounter {

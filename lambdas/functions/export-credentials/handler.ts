@@ -11,7 +11,7 @@ import { callerFromEvent } from '../../shared/auth';
 import { documentClient } from '../../shared/clients';
 import { ENV, requireEnv } from '../../shared/config';
 import { BadRequestError, ForbiddenError, httpHandler, json } from '../../shared/http';
-import { rateLimited, type RateLimiter } from '../../shared/rate-limit';
+import { rateLimited, type RateLimiter } from '../../domain/rate-limit/limiter';
 
 export interface Deps {
   service: Pick<CredentialsService, 'current' | 'refresh'>;

@@ -7,7 +7,7 @@ import { callerFromEvent } from '../../shared/auth';
 import { documentClient } from '../../shared/clients';
 import { ENV, requireEnv } from '../../shared/config';
 import { httpHandler, json, NotFoundError } from '../../shared/http';
-import { rateLimited, type RateLimiter } from '../../shared/rate-limit';
+import { rateLimited, type RateLimiter } from '../../domain/rate-limit/limiter';
 
 export interface Deps {
   jobs: JobStore;

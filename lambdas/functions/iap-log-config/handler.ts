@@ -7,7 +7,7 @@ import type { JobStarter } from '../../domain/iap-jobs/ports';
 import { documentClient } from '../../shared/clients';
 import { ENV, requireEnv } from '../../shared/config';
 import { httpHandler } from '../../shared/http';
-import { rateLimited, type RateLimiter } from '../../shared/rate-limit';
+import { rateLimited, type RateLimiter } from '../../domain/rate-limit/limiter';
 import { handleLogConfig } from './log-config';
 
 export interface Deps {

@@ -5,7 +5,7 @@ import { jobStarter } from '../../adapters/job-starter';
 import type { DatapointLogStores } from '../../domain/datapoint-logs/ports';
 import type { JobStarter } from '../../domain/iap-jobs/ports';
 import { httpHandler } from '../../shared/http';
-import { rateLimited, type RateLimiter } from '../../shared/rate-limit';
+import { rateLimited, type RateLimiter } from '../../domain/rate-limit/limiter';
 import { handleLogValues } from './log-values';
 
 export interface Deps {

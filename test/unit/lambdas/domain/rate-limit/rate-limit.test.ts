@@ -2,7 +2,7 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { countRequest, windowAt, type RequestCounter } from '../../../../../lambdas/domain/rate-limit/fixed-window';
 import { httpHandler, json } from '../../../../../lambdas/shared/http';
 import { logger } from '../../../../../lambdas/shared/logger';
-import { ApiRateLimiter, rateLimited } from '../../../../../lambdas/shared/rate-limit';
+import { ApiRateLimiter, rateLimited } from '../../../../../lambdas/domain/rate-limit/limiter';
 import { jwtEvent } from '../../events';
 
 /** Per-OEM fixed-window limits: counted per OEM and window, 429 with Retry-After past the limit, open when the counter fails. */

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import { countRequest, type RateLimit, type RequestCounter } from '../domain/rate-limit/fixed-window';
-import { callerFromEvent } from './auth';
-import type { HttpRouteHandler } from './http';
-import { TooManyRequestsError } from './http';
-import { logger } from './logger';
+import { countRequest, type RateLimit, type RequestCounter } from './fixed-window';
+import { callerFromEvent } from '../../shared/auth';
+import type { HttpRouteHandler } from '../../shared/http';
+import { TooManyRequestsError } from '../../shared/http';
+import { logger } from '../../shared/logger';
 
 /** Checks one request of an OEM against its rate limit: throws a 429 past it. */
 export interface RateLimiter {
