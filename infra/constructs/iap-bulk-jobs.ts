@@ -5,6 +5,7 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CHUNK_LIMITS } from '../../lambdas/domain/iap-jobs/chunks';
 import { JOB_MAX_RECEIVES } from '../../lambdas/domain/iap-jobs/jobs';
 import { ENV } from '../../lambdas/shared/config';
 import { integerContext } from '../context';
@@ -67,6 +68,11 @@ export class IapBulkJobs extends Construct {
       service: 'iap-job-worker',
       timeout: JOB_WORKER_TIMEOUT,
       memorySize: 1024,
+      environment: {
+        // Chunk sizes (contexts `jobChunkValues`, `jobChunkDatapoints`): how often progress shows; the time budget ends a slow chunk first.
+        [ENV.jobChunkValues]: String(integerContext(this, 'jobChunkValues', CHUNK_LIMITS.maxValues, 100, 1_000_000)),
+        [ENV.jobChunkDatapoints]: String(integerContext(this, 'jobChunkDatapoints', CHUNK_LIMITS.maxDatapoints, 10, 100_000)),
+      },
     });
     props.table.bind(this.worker, 'configWriter', 'valuesWriter', 'jobWriter');
     this.allowStart(this.worker);
