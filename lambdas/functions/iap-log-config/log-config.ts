@@ -8,7 +8,7 @@ import { pageOf, replyEntry } from '../../domain/datapoint-logs/reply';
 import { hasTimeConditions, literalRef, selectDatapoints, type SelectedDatapoint } from '../../domain/datapoint-logs/select';
 import { SYNC_MAX_DATAPOINTS } from '../../domain/iap-jobs/jobs';
 import type { JobStarter } from '../../domain/iap-jobs/ports';
-import { startJob } from '../../domain/iap-jobs/start';
+import { orAsJob, startJob } from '../../domain/iap-jobs/start';
 import { AddressError, parseAddress, parseLevel, parsePaging } from '../../domain/iap/address';
 import { callerFromEvent } from '../../shared/auth';
 import { BadRequestError, NotFoundError, UnprocessableEntityError, jsonWithinLimit } from '../../shared/http';
@@ -101,21 +101,23 @@ export async function handleLogConfig(
     selected = await selectDatapoints(store, caller.oemId, address);
   }
 
-  if (patch) {
-    const updated: SelectedDatapoint[] = [];
-    for (let i = 0; i < selected.length; i += 16) {
-      updated.push(...await Promise.all(selected.slice(i, i + 16).map(async ({ datapoint, device }) => ({
-        datapoint: await store.updateConfig(caller.oemId, datapoint, patch, now),
-        device,
-      }))));
-    }
-    selected = updated;
-  }
-
   const entry = ({ datapoint, device }: SelectedDatapoint) => ({
     ...replyEntry(datapoint, device, datapoint.configuredAt ?? datapoint.registeredAt),
     ...settingReply(setting, datapoint),
   });
+  if (patch) {
+    const change = async () => {
+      const updated: SelectedDatapoint[] = [];
+      for (let i = 0; i < selected.length; i += 16) {
+        updated.push(...await Promise.all(selected.slice(i, i + 16).map(async ({ datapoint, device }) => ({
+          datapoint: await store.updateConfig(caller.oemId, datapoint, patch, now),
+          device,
+        }))));
+      }
+      return jsonWithinLimit(200, updated.map(entry));
+    };
+    return orAsJob(change, jobs, caller.oemId, { kind: 'config-update', address: definedParams(event), patch }, event.rawPath, selected.length, now);
+  }
   if (paging) return jsonWithinLimit(200, pageOf(selected, paging, now, (s) => s.datapoint.registeredAt, entry), 'use a smaller sz');
   return jsonWithinLimit(200, selected.map(entry));
 }

@@ -10,7 +10,7 @@ import {
 import { deleteFound, valuesWithin } from '../../domain/iap-jobs/chunks';
 import { SYNC_MAX_DATAPOINTS, SYNC_MAX_VALUES } from '../../domain/iap-jobs/jobs';
 import type { JobStarter } from '../../domain/iap-jobs/ports';
-import { startJob } from '../../domain/iap-jobs/start';
+import { orAsJob, startJob } from '../../domain/iap-jobs/start';
 import { valueSelection } from '../../domain/iap-jobs/value-selection';
 import { parseAddress, parsePaging, type Paging } from '../../domain/iap/address';
 import { callerFromEvent } from '../../shared/auth';
@@ -133,12 +133,13 @@ export async function handleLogValues(
     const found = candidates.length <= SYNC_MAX_DATAPOINTS
       ? await valuesWithin(stores.values, caller.oemId, candidates, range, accept, now, SYNC_MAX_VALUES)
       : undefined;
-    if (found === undefined) {
-      const params = Object.fromEntries(Object.entries(event.pathParameters ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
-      return startJob(jobs, caller.oemId, { kind: 'value-delete', address: params }, event.rawPath, candidates.length, now);
-    }
-    await deleteFound(stores.values, caller.oemId, found);
-    return { statusCode: 204 };
+    const params = Object.fromEntries(Object.entries(event.pathParameters ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
+    const spec = { kind: 'value-delete' as const, address: params };
+    if (found === undefined) return startJob(jobs, caller.oemId, spec, event.rawPath, candidates.length, now);
+    return orAsJob(async () => {
+      await deleteFound(stores.values, caller.oemId, found);
+      return { statusCode: 204 };
+    }, jobs, caller.oemId, spec, event.rawPath, candidates.length, now);
   }
   if (method === 'DELETE') {
     await forEachValuePage(stores.values, caller.oemId, candidates, range, { now, snapshot: now, accept }, (found) =>

@@ -32,7 +32,7 @@ const KEEP: LogConfig = { ...DEFAULT_CONFIG, levels: [{ interval: 0, retention: 
 function memoryStores(datapoints: number, valuesEach: number) {
   const records = new Map<string, DatapointRecord>();
   const values = new Map<string, StoredValue[]>();
-  const calls = { deletes: 0, updates: 0, failDeletes: 0 };
+  const calls = { deletes: 0, updates: 0, failDeletes: 0, failUpdates: 0 };
   for (let d = 0; d < datapoints; d++) {
     const record: DatapointRecord = { dsn: `D${String(d % 7).padStart(2, '0')}`, block: 'device', blockIndex: 0, name: `n${String(d).padStart(5, '0')}`, id: d + 1, registeredAt: NOW - DAY, config: KEEP };
     records.set(refId(record), record);
@@ -54,6 +54,10 @@ function memoryStores(datapoints: number, valuesEach: number) {
       return new Map(dsns.map((dsn): [string, DeviceRecord] => [dsn, { dsn, state: 'provisioned', health: 'normal' }]));
     },
     async updateConfig(_oemId: string, ref: DatapointRef, patch: ConfigPatch, now: number) {
+      if (calls.failUpdates > 0 && calls.updates >= 100) {
+        calls.failUpdates--;
+        throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' });
+      }
       calls.updates++;
       const record = records.get(refId(ref))!;
       record.config = applyPatch(record.config, patch);
@@ -211,6 +215,45 @@ describe('configuration PUT/DELETE over more than the synchronous bound', () => 
     const sync = await handleLogConfig(request('PUT', { setting: 'minDeltaTime' }, 30), small.stores.registry, NOW, starter);
     expect(sync.statusCode).toBe(200);
     expect((JSON.parse(sync.body!) as unknown[]).length).toBe(SYNC_MAX_DATAPOINTS);
+  });
+});
+
+describe('a synchronous change that fails part way', () => {
+  it('a DELETE is handed to a job (202), never a 5xx after some values were deleted; the job finishes it', async () => {
+    const mem = memoryStores(10, 500);
+    const starter = memoryStarter();
+    mem.calls.failDeletes = 0;
+    let sent = 0;
+    const values = mem.stores.values;
+    const flaky = { ...mem.stores, values: { ...values, deleteValues: async (...args: Parameters<typeof values.deleteValues>) => {
+      if (++sent === 50) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+      return values.deleteValues(...args);
+    } } } as DatapointLogStores;
+    const reply = await handleLogValues(request('DELETE', { value_param: '*' }), flaky, NOW, starter);
+    expect(reply.statusCode).toBe(202);
+    expect(mem.stored()).toBeGreaterThan(0);
+    expect(mem.stored()).toBeLessThan(5000);
+    await drain(starter, mem.stores, CHUNK_LIMITS);
+    expect(mem.stored()).toBe(0);
+    expect([...starter.store.jobs.values()].map((j) => [j.state, j.spec.kind])).toEqual([['succeeded', 'value-delete']]);
+  });
+
+  it('a PUT is handed to a job (202) after some datapoints changed; the job changes them all; a client mistake stays a 4xx', async () => {
+    const mem = memoryStores(300, 0);
+    const starter = memoryStarter();
+    mem.calls.failUpdates = 1;
+    const reply = await handleLogConfig(request('PUT', { setting: 'minDeltaTime' }, 45), mem.stores.registry, NOW, starter);
+    expect(reply.statusCode).toBe(202);
+    expect([...mem.records.values()].filter((r) => r.config.minDeltaTime === 45).length).toBeGreaterThanOrEqual(100);
+    await drain(starter, mem.stores, CHUNK_LIMITS);
+    expect([...mem.records.values()].every((r) => r.config.minDeltaTime === 45)).toBe(true);
+    await expect(handleLogConfig(request('PUT', { setting: 'minDeltaTime' }, -1), mem.stores.registry, NOW, starter)).rejects.toMatchObject({ statusCode: 400 });
+    // The queue down as well: a 503 that says the change was made in part and to repeat it.
+    mem.calls.failUpdates = 1;
+    mem.calls.updates = 100;
+    starter.queue.failNext = 1;
+    await expect(handleLogConfig(request('PUT', { setting: 'minDeltaTime' }, 50), mem.stores.registry, NOW, starter))
+      .rejects.toMatchObject({ statusCode: 503, message: expect.stringContaining('repeat the request') });
   });
 });
 
