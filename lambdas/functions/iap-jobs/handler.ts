@@ -6,7 +6,7 @@ import type { JobStore } from '../../domain/iap-jobs/ports';
 import { callerFromEvent } from '../../shared/auth';
 import { documentClient } from '../../shared/clients';
 import { ENV, requireEnv } from '../../shared/config';
-import { httpHandler, json, NotFoundError } from '../../shared/http';
+import { BadRequestError, httpHandler, json, NotFoundError } from '../../shared/http';
 import { rateLimited, type RateLimiter } from '../../domain/rate-limit/limiter';
 
 export interface Deps {
@@ -22,7 +22,8 @@ export function defaultDeps(): Deps {
 export async function getJob(event: APIGatewayProxyEventV2WithJWTAuthorizer, jobs: JobStore) {
   const caller = callerFromEvent(event);
   const id = event.pathParameters?.id ?? '';
-  const job = JOB_ID_PATTERN.test(id) ? await jobs.get(caller.oemId, id) : undefined;
+  if (!JOB_ID_PATTERN.test(id)) throw new BadRequestError('a job id is 24 hexadecimal digits, as the href of a 202 reply gives it', 'BadPath');
+  const job = await jobs.get(caller.oemId, id);
   if (!job) throw new NotFoundError('no such job (jobs are kept 7 days after their last change)', 'NoSuchJob');
   return json(200, jobReply(job));
 }

@@ -327,7 +327,7 @@ describe('the worker under redelivery and failure', () => {
 });
 
 describe('GET /iap/jobs/{id}', () => {
-  it('answers the job to its OEM and 404 to another OEM or a malformed id', async () => {
+  it('answers the job to its OEM, 404 to another OEM or an unknown id, 400 to a malformed one', async () => {
     const mem = memoryStores(SYNC_MAX_DATAPOINTS + 1, 0);
     const starter = memoryStarter();
     const id = body(await handleLogConfig(request('PUT', { setting: '2' }, { retention: 1 }), mem.stores.registry, NOW, starter)).jobId as string;
@@ -341,7 +341,8 @@ describe('GET /iap/jobs/{id}', () => {
       datapoints: { done: 0, total: 0 }, errors: [], moreErrors: 0, createdAt: new Date(NOW).toISOString(), updatedAt: new Date(NOW).toISOString(),
     });
     await expect(get('other-oem', id)).rejects.toMatchObject({ statusCode: 404, code: 'NoSuchJob' });
-    await expect(get(OEM, '../x')).rejects.toBeInstanceOf(HttpError);
+    await expect(get(OEM, '../x')).rejects.toMatchObject({ statusCode: 400, code: 'BadPath' });
+    await expect(get(OEM, 'f'.repeat(24))).rejects.toBeInstanceOf(HttpError);
   });
 
   it('a queue that refuses the first chunk is a 503 saying nothing changed, and the job shows failed', async () => {
