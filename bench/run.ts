@@ -15,6 +15,7 @@ import { bundleBenchmark } from './bundles';
 import { startBenchmark } from './start';
 import { exportScaleBenchmark } from './export-cost';
 import { loggerBenchmark, valueQueryBenchmark, type Figure } from './datapoint-logs';
+import { datapointLogScaleBenchmark } from './datapoint-log-writes';
 import { bulkJobsBenchmark } from './bulk-jobs';
 import { createPipelineApp } from '../infra/pipeline-app';
 import { mixedBatch, nullStore, STAGE_OPTIONS } from './fixtures';
@@ -243,6 +244,12 @@ async function main(): Promise<void> {
     }
   }
   if (!only || only === 'bulk-jobs') await bulkJobsBenchmark(log).then((part) => (figures.push(...part.figures), afterReport.push(part.writeReport)));
+  if (!only || only === 'logs-scale') {
+    log('datapoint logs at scale: capacity units, hot keys, page depth, wildcard heap…');
+    const part = await datapointLogScaleBenchmark(log);
+    figures.push(...part.figures);
+    afterReport.push(part.writeReport);
+  }
   if (!only || only === 'export-scale') {
     log('export at fleet scale, and its cost model…');
     const part = await exportScaleBenchmark(log);
