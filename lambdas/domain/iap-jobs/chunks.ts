@@ -2,7 +2,7 @@ import { visibleLevels } from '../datapoint-logs/logging-rules';
 import type { DatapointLogStores, DatapointRegistry, ValueLog } from '../datapoint-logs/ports';
 import type { DatapointRef, StoredValue, TimeRange } from '../datapoint-logs/records';
 import { selectDatapoints, type SelectedDatapoint } from '../datapoint-logs/select';
-import { MAX_QUERY_LIMIT, pool, visibleRange, type Found } from '../datapoint-logs/value-reads';
+import { MAX_CONCURRENT_QUERIES, MAX_QUERY_LIMIT, pool, visibleRange, type Found } from '../datapoint-logs/value-reads';
 import { parseAddress } from '../iap/address';
 import type { JobCursor, JobRecord } from './jobs';
 import type { ChunkProgress } from './ports';
@@ -91,7 +91,7 @@ export async function runConfigChunk(
 }
 
 /** Deletes `found` in requests of {@link DELETE_BATCH}, {@link DELETES_IN_FLIGHT} at once. */
-async function deleteFound(values: ValueLog, oemId: string, found: readonly Found[]): Promise<void> {
+export async function deleteFound(values: ValueLog, oemId: string, found: readonly Found[]): Promise<void> {
   const batches: Array<Array<{ ref: DatapointRef; value: StoredValue }>> = [];
   for (let i = 0; i < found.length; i += DELETE_BATCH) {
     batches.push(found.slice(i, i + DELETE_BATCH).map((f) => ({ ref: f.selected.datapoint, value: f.value })));
@@ -166,7 +166,7 @@ export async function valuesWithin(
 ): Promise<Found[] | undefined> {
   const all: Found[] = [];
   let over = false;
-  await pool(candidates, 16, async (entry) => {
+  await pool(candidates, MAX_CONCURRENT_QUERIES, async (entry) => {
     const visible = visibleRange(entry, range, now);
     let after: string | undefined;
     while (visible && !over) {
@@ -180,4 +180,3 @@ export async function valuesWithin(
   return over ? undefined : all;
 }
 
-export { deleteFound };
