@@ -20,8 +20,8 @@ export const DATAPOINT_LOG_ACCESS = {
   configWriter: { actions: ['BatchGetItem', 'Query', 'PutItem', 'UpdateItem'], index: true },
   /** Reading values: the selection (as configReader) and each datapoint's values (Query). */
   valuesReader: { actions: ['BatchGetItem', 'Query'], index: true },
-  /** Deleting values: a reader's actions and BatchWriteItem (delete requests). */
-  valuesWriter: { actions: ['BatchGetItem', 'Query', 'BatchWriteItem'], index: true },
+  /** Deleting values: a reader's actions, BatchWriteItem (delete requests) and UpdateItem (the datapoint notes the highest sequence deleted). */
+  valuesWriter: { actions: ['BatchGetItem', 'Query', 'BatchWriteItem', 'UpdateItem'], index: true },
   /** Reading a bulk job (GetItem). */
   jobReader: { actions: ['GetItem'], index: false },
   /** Starting and advancing bulk jobs (GetItem, PutItem, UpdateItem). */

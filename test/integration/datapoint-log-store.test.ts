@@ -137,4 +137,18 @@ describe('datapoint log stores on dynalite', () => {
     expect(fresh!.id).toBe(42); // the counter goes on
     expect((await dynamo.doc.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': valuePartition(oem, ref) } }))).Items).toHaveLength(1);
   });
+
+  it('never gives a new value the id of a deleted one, even when the deleted values were the latest', async () => {
+    const oem = 'oem-delete';
+    const ref: DatapointRef = { dsn: 'D1', block: 'device', blockIndex: 0, name: 'temp' };
+    await stores.registry.registerDatapoints(oem, [ref], NOW);
+    await stores.registry.updateConfig(oem, ref, { levels: { 1: { interval: 0, retention: 7 } }, minDeltaValue: 'always' }, NOW);
+    for (let i = 0; i < 3; i++) await logOemBatch(oem, [datapointEvent(oem, 'D1', 'temp', T0 + i * 60_000, i)], stores, NOW);
+    const before = (await stores.values.valuePage(oem, ref, {}, 10)).values;
+    await stores.values.deleteValues(oem, before.slice(1).map((value) => ({ ref, value }))); // the latest two
+    await logOemBatch(oem, [datapointEvent(oem, 'D1', 'temp', T0 + 5 * 60_000, 5)], stores, NOW);
+    const after = (await stores.values.valuePage(oem, ref, {}, 10)).values;
+    expect(after.map((v) => v.sequence)).toEqual([1, 4]);
+    expect(before.map((v) => v.id)).not.toContain(after[1]!.id);
+  });
 });

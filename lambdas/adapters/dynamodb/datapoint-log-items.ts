@@ -55,6 +55,7 @@ export function datapointFromItem(item: Item): DatapointRecord {
     ...(item.configuredAt !== undefined ? { configuredAt: item.configuredAt as number } : {}),
     config: configFromItem(item),
     ...(item.logger ? { logger: loggerStateFromItem(item.logger as Record<string, unknown>) } : {}),
+    ...(typeof item.seqFloor === 'number' ? { sequenceFloor: item.seqFloor } : {}),
   };
 }
 

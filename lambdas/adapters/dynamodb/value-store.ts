@@ -1,5 +1,6 @@
-import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { lastValueSortKeyAt, refId, valuePartition, valueSortKey } from '../../domain/datapoint-logs/keys';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { datapointKey, lastValueSortKeyAt, refId, registryPartition, valuePartition, valueSortKey } from '../../domain/datapoint-logs/keys';
 import type { LoggerState } from '../../domain/datapoint-logs/logging-rules';
 import type { LoggedEntry, ValueLog, ValuePage } from '../../domain/datapoint-logs/ports';
 import type { DatapointRef, StoredValue, TimeRange } from '../../domain/datapoint-logs/records';
@@ -54,7 +55,26 @@ export class ValueStore implements ValueLog {
     return states;
   }
 
+  /**
+   * Deletes values. First each datapoint's registry item notes the highest sequence deleted (`seqFloor`,
+   * only raised), so the logger never gives a later value the id of a deleted one, even when the deleted
+   * values were the latest (whose state the logger reads).
+   */
   async deleteValues(oemId: string, entries: ReadonlyArray<{ ref: DatapointRef; value: StoredValue }>): Promise<void> {
+    const highest = new Map<string, { ref: DatapointRef; sequence: number }>();
+    for (const { ref, value } of entries) {
+      const id = refId(ref);
+      if ((highest.get(id)?.sequence ?? -1) < value.sequence) highest.set(id, { ref, sequence: value.sequence });
+    }
+    await Promise.all([...highest.values()].map(({ ref, sequence }) => this.doc.send(new UpdateCommand({
+      TableName: this.table,
+      Key: { pk: registryPartition(oemId, ref.dsn), sk: datapointKey(ref) },
+      UpdateExpression: 'SET seqFloor = :s',
+      ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(seqFloor) OR seqFloor < :s)',
+      ExpressionAttributeValues: { ':s': sequence },
+    })).catch((error: unknown) => {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    })));
     await this.batchWrite(entries.map(({ ref, value }) => ({
       DeleteRequest: { Key: { pk: valuePartition(oemId, ref), sk: valueSortKey(value.at, value.sequence) } },
     })));

@@ -140,6 +140,8 @@ export async function logOemBatch(
   for (const { datapoint, ref, updates: list } of logging) {
     // The latest value's state; a datapoint moved from before values carried it keeps the state it had.
     let state = states.get(refId(ref)) ?? datapoint.logger ?? INITIAL_STATE;
+    // Values deleted since (the latest among them, perhaps): sequences go on above the highest deleted.
+    if (datapoint.sequenceFloor !== undefined && datapoint.sequenceFloor > state.logged) state = { ...state, logged: datapoint.sequenceFloor };
     let last: LoggedEntry | undefined;
     for (const update of list) {
       const { decisions: [decision], state: after } = decide(datapoint.config, state, [update]);
