@@ -8,7 +8,8 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import dynalite from 'dynalite';
 import type { Server } from 'node:http';
 import { listen } from '../infra/local-cloud/aws-protocol/http';
-import { BY_NAME_INDEX, deviceKey, namePrefix, oemPartition, valuePartition, valueSortKey } from '../lambdas/domain/datapoint-logs/keys';
+import { tableDefinition } from './dynamo-meter';
+import { BY_NAME_INDEX, deviceKey, namePrefix, registryPartition, valuePartition, valueSortKey } from '../lambdas/domain/datapoint-logs/keys';
 import { logOemBatch, type BatchEvent } from '../lambdas/domain/datapoint-logs/log-datapoints';
 import { DatapointLogStore } from '../lambdas/adapters/dynamodb/datapoint-log-store';
 import { ValueStore } from '../lambdas/adapters/dynamodb/value-store';
@@ -33,13 +34,7 @@ async function startDynamo(): Promise<{ doc: DynamoDBDocumentClient; calls: Map<
   const server: Server = dynalite({ createTableMs: 0 });
   const port = await listen(server, 0);
   const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
-  await client.send(new CreateTableCommand({
-    TableName: TABLE,
-    BillingMode: 'PAY_PER_REQUEST',
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-    AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
-    GlobalSecondaryIndexes: [{ IndexName: BY_NAME_INDEX, KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }, { AttributeName: 'gsi1sk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
-  }));
+  await client.send(new CreateTableCommand(tableDefinition(TABLE)));
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const calls = new Map<string, number>();
   const items = { written: 0 };
@@ -115,11 +110,11 @@ export async function loggerBenchmark(): Promise<Figure[]> {
       },
       {
         section: 'Datapoint logger',
-        name: 'state writes per distinct datapoint per batch',
-        value: statesWritten / (batches * Math.min(perBatch, refs.length)),
+        name: 'state writes of their own (the state rides on each datapoint\'s latest value)',
+        value: statesWritten,
         unit: 'writes',
-        goal: '≤ 1',
-        pass: statesWritten <= batches * refs.length,
+        goal: '0',
+        pass: statesWritten === 0,
       },
       {
         section: 'Datapoint logger',
@@ -170,7 +165,7 @@ export async function valueQueryBenchmark(stored: number): Promise<Figure[]> {
     };
     // The requests the handler needs: the datapoint by name, its device, one page of values.
     const raw = async () => {
-      const pk = oemPartition(oemId);
+      const pk = registryPartition(oemId, ref.dsn);
       await dynamo.doc.send(new QueryCommand({ TableName: TABLE, IndexName: BY_NAME_INDEX, KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :p)', ExpressionAttributeValues: { ':pk': pk, ':p': namePrefix('energy', ref.dsn) } }));
       await dynamo.doc.send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: [{ pk, sk: deviceKey(ref.dsn) }] } } }));
       await dynamo.doc.send(new QueryCommand({

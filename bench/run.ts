@@ -15,6 +15,8 @@ import { bundleBenchmark } from './bundles';
 import { startBenchmark } from './start';
 import { exportScaleBenchmark } from './export-cost';
 import { loggerBenchmark, valueQueryBenchmark, type Figure } from './datapoint-logs';
+import { datapointLogScaleBenchmark } from './datapoint-log-writes';
+import { bulkJobsBenchmark } from './bulk-jobs';
 import { createPipelineApp } from '../infra/pipeline-app';
 import { mixedBatch, nullStore, STAGE_OPTIONS } from './fixtures';
 import { csvRow } from '../lambdas/domain/export/csv';
@@ -240,6 +242,13 @@ async function main(): Promise<void> {
       log(`value queries over ${stored} stored values…`);
       figures.push(...(await valueQueryBenchmark(stored)));
     }
+  }
+  if (!only || only === 'bulk-jobs') await bulkJobsBenchmark(log).then((part) => (figures.push(...part.figures), afterReport.push(part.writeReport)));
+  if (!only || only === 'logs-scale') {
+    log('datapoint logs at scale: capacity units, hot keys, page depth, wildcard heap…');
+    const part = await datapointLogScaleBenchmark(log);
+    figures.push(...part.figures);
+    afterReport.push(part.writeReport);
   }
   if (!only || only === 'export-scale') {
     log('export at fleet scale, and its cost model…');

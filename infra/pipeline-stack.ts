@@ -2,9 +2,12 @@ import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cd
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Construct } from 'constructs';
 import { ConsoleHosting } from './constructs/console-hosting';
+import { integerContext } from './context';
+import { ApiFairness } from './constructs/api-fairness';
 import { DatapointLogTable } from './constructs/datapoint-log-table';
-import { DeviceEventExport } from './constructs/device-event-export';
-import { DeviceEventStream } from './constructs/device-event-stream';
+import { DEFAULT_EXPORT_PARALLELIZATION_FACTOR, DeviceEventExport } from './constructs/device-event-export';
+import { capacityFromContext, DeviceEventStream } from './constructs/device-event-stream';
+import { IapBulkJobs } from './constructs/iap-bulk-jobs';
 import { ExportBucket } from './constructs/export-bucket';
 import { ExportCredentials } from './constructs/export-credentials';
 import { Operations, pipelineFunctions } from './constructs/operations';
@@ -27,6 +30,8 @@ export class DevicePipelineStack extends Stack {
   readonly operations: Operations;
   readonly exportFiles: ExportFilesApi;
   readonly console: ConsoleHosting;
+  readonly bulkJobs: IapBulkJobs;
+  readonly fairness: ApiFairness;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -56,7 +61,7 @@ export class DevicePipelineStack extends Stack {
       timeout: Duration.minutes(1),
       memorySize: 512,
     });
-    this.datapointLogs.bind(datapointLogger, 'readWrite');
+    this.datapointLogs.bind(datapointLogger, 'logger');
     this.eventStream.addConsumer(datapointLogger, {
       batchSize: 1000,
       maxBatchingWindow: Duration.seconds(1),
@@ -68,7 +73,7 @@ export class DevicePipelineStack extends Stack {
       description: 'IAP datapoint log configuration: GET/PUT …/logs, GET/PUT/DELETE …/logs/{1,2,3,minDeltaValue,minDeltaTime}',
       service: 'iap-log-config',
     });
-    this.datapointLogs.bind(logConfig, 'readWrite');
+    this.datapointLogs.bind(logConfig, 'configWriter', 'jobWriter');
     const logsPath = '/iap/devs/{id}/if/{block}/{block_index}/{datapoint_name}/logs';
     for (const method of [HttpMethod.GET, HttpMethod.PUT]) this.api.addRoute(method, logsPath, logConfig);
     for (const method of [HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE]) this.api.addRoute(method, `${logsPath}/{setting}`, logConfig);
@@ -80,10 +85,19 @@ export class DevicePipelineStack extends Stack {
       timeout: Duration.seconds(29),
       memorySize: 1024,
     });
-    this.datapointLogs.bind(logValues, 'readWrite');
+    this.datapointLogs.bind(logValues, 'valuesWriter', 'jobWriter');
     for (const method of [HttpMethod.GET, HttpMethod.DELETE]) this.api.addRoute(method, `${logsPath}/value/{value_param}`, logValues);
 
     this.exportCredentials = new ExportCredentials(this, 'ExportCredentials', { bucket: this.exportBucket.bucket, api: this.api });
+
+    this.bulkJobs = new IapBulkJobs(this, 'IapBulkJobs', { table: this.datapointLogs, api: this.api });
+    for (const fn of [logConfig, logValues]) this.bulkJobs.allowStart(fn);
+    this.fairness = new ApiFairness(this, 'Fairness');
+    for (const fn of [logConfig, logValues, this.bulkJobs.jobsFunction, this.exportCredentials.function]) this.fairness.addApiFunction(fn);
+    const shards = capacityFromContext(this);
+    const perShard = integerContext(this, 'exportParallelizationFactor', DEFAULT_EXPORT_PARALLELIZATION_FACTOR, 1, 10);
+    this.fairness.addStreamConsumer({ fn: datapointLogger, concurrency: shards === 'on-demand' ? undefined : shards });
+    this.fairness.addStreamConsumer({ fn: this.export.stager, concurrency: shards === 'on-demand' ? undefined : shards * perShard });
 
     const identity = new PipelineFunction(this, 'IdentityFunction', {
       entry: lambdaEntry('identity'),
@@ -93,12 +107,13 @@ export class DevicePipelineStack extends Stack {
     this.api.addRoute(HttpMethod.GET, '/me', identity);
 
     this.exportFiles = new ExportFilesApi(this, 'ExportFiles', { bucket: this.exportBucket.bucket, api: this.api });
+    this.fairness.addApiFunction(this.exportFiles.function);
     this.console = new ConsoleHosting(this, 'Console', { api: this.api });
 
     // Last: it watches every function and alarm above.
     this.operations = new Operations(this, 'Operations', {
       eventStream: this.eventStream, functions: pipelineFunctions(this), api: this.api.httpApi,
-      tables: [this.datapointLogs.table, this.exportCredentials.lockTable], compactionDeadLetterQueue: this.export.deadLetterQueue,
+      tables: [this.datapointLogs.table, this.exportCredentials.lockTable, this.fairness.rateLimitTable], compactionDeadLetterQueue: this.export.deadLetterQueue,
       services: { exporter: this.export.stager.service, planner: this.export.planner.service, compactor: this.export.compactor.service, datapointLogger: datapointLogger.service, credentials: this.exportCredentials.function.service },
       exportLagThreshold: this.export.filesDueAfter.plus(Duration.minutes(10)),
     });

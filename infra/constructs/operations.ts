@@ -99,8 +99,12 @@ export class Operations extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
     };
-    alarm('FunctionErrors', 'A function failed in 3 of the last 5 minutes', sum('function errors', errors), 1, 5, 3);
-    alarm('FunctionThrottles', 'Functions were throttled 10 times or more in 5 minutes', sum('function throttles', throttles(Duration.minutes(5)), Duration.minutes(5)), 10, 1);
+    // An alarm's metric math takes at most ten metrics: one alarm per ten functions (FunctionErrors, FunctionErrors2, …).
+    perTenFunctions((part, suffix) => {
+      alarm(`FunctionErrors${suffix}`, 'A function failed in 3 of the last 5 minutes', sum('function errors', part.map((i) => errors[i]!)), 1, 5, 3);
+      const partThrottles = throttles(Duration.minutes(5));
+      alarm(`FunctionThrottles${suffix}`, 'Functions were throttled 10 times or more in 5 minutes', sum('function throttles', part.map((i) => partThrottles[i]!), Duration.minutes(5)), 10, 1);
+    }, props.functions.length);
     alarm('FailedBatchRecords', 'Stream records were given up on and written to the on-failure destination', sum('failed-batch records', failedBatchRecords), 1, 1);
     alarm('CompactionDeadLetters', 'A compaction task is in the dead-letter queue: a window partition was not exported', deadLetters(), 1, 1);
     alarm('ExportLag', `Export files came more than ${props.exportLagThreshold.toSeconds()} s after their window began`, own(METRIC.exportLag, s.compactor, 'Maximum', false), props.exportLagThreshold.toSeconds(), 3, 2);
@@ -143,6 +147,17 @@ export class Operations extends Construct {
     return Stack.of(this).node.findAll().filter((c): c is Alarm => c instanceof Alarm && !mine.has(c));
   }
 }
+
+/** Calls `each` with the indexes of every run of ten functions and the alarm name suffix ('', '2', …). */
+function perTenFunctions(each: (indexes: number[], suffix: string) => void, count: number): void {
+  for (let start = 0; start < count; start += MAX_ALARM_METRICS) {
+    const indexes = Array.from({ length: Math.min(MAX_ALARM_METRICS, count - start) }, (_, i) => start + i);
+    each(indexes, start === 0 ? '' : String(start / MAX_ALARM_METRICS + 1));
+  }
+}
+
+/** CloudWatch: an alarm's metric math expression may use at most ten metrics. */
+const MAX_ALARM_METRICS = 10;
 
 /** Every PipelineFunction of `scope`'s stack. */
 export function pipelineFunctions(scope: Construct): PipelineFunction[] {

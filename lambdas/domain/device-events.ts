@@ -332,7 +332,8 @@ export function validateEvent(value: unknown): DecodeResult {
   if (metadata === undefined || metadata === null) return rejected(value, `metadata ${MISSING}`);
   if (isObject(metadata) && (type === undefined || type === null)) return rejected(value, `metadata.event_type ${MISSING}`);
   if (!isObject(metadata) || !isEventType(type)) {
-    return rejected(value, `metadata.event_type must be one of ${EVENT_TYPES.join(', ')}, got ${JSON.stringify(type)?.slice(0, 64) ?? 'nothing'}`);
+    if (!isObject(metadata)) return rejected(value, 'metadata: expected an object');
+    return rejected(value, `metadata.event_type must be one of ${EVENT_TYPES.join(', ')}, got ${JSON.stringify(type).slice(0, 64)}`);
   }
   const schema = SCHEMAS[type];
   const bodyKey = BODY_KEY[type];

@@ -17,6 +17,17 @@ export const ENV = {
   compactionQueueUrl: 'COMPACTION_QUEUE_URL',
   /** The datapoint log table (registry, log configuration, logged values). */
   datapointLogTable: 'DATAPOINT_LOG_TABLE',
+  /** URL of the bulk job queue (IAP PUT/DELETE over more than the synchronous bound). */
+  jobQueueUrl: 'JOB_QUEUE_URL',
+  /** Values one job chunk deletes at most, and datapoints one configuration chunk changes at most: the worker. */
+  jobChunkValues: 'JOB_CHUNK_MAX_VALUES',
+  jobChunkDatapoints: 'JOB_CHUNK_MAX_DATAPOINTS',
+  /** Table of the per-OEM API rate limit counters. */
+  rateLimitTable: 'RATE_LIMIT_TABLE',
+  /** Requests one OEM may make per rate limit window. */
+  rateLimitRequests: 'RATE_LIMIT_REQUESTS',
+  /** Length of a rate limit window in seconds. */
+  rateLimitWindowSeconds: 'RATE_LIMIT_WINDOW_SECONDS',
   /** Lock table serializing changes of one OEM's export credentials. */
   lockTable: 'LOCK_TABLE',
   /** IAM path of the OEM export users. */

@@ -11,6 +11,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     options?: ErrorOptions,
+    /** Response headers beside the JSON body (e.g. `retry-after`). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message, options);
     this.name = new.target.name;
@@ -57,6 +59,13 @@ export class PayloadTooLargeError extends HttpError {
 export class UnprocessableEntityError extends HttpError {
   constructor(message = 'Unprocessable entity', code = 'Unprocessable') {
     super(422, code, message);
+  }
+}
+
+/** Too many requests of one OEM within the rate limit's window: retry after `retryAfterSeconds`. */
+export class TooManyRequestsError extends HttpError {
+  constructor(readonly retryAfterSeconds: number, message = 'Too many requests', code = 'TooManyRequests') {
+    super(429, code, message, undefined, { 'retry-after': String(retryAfterSeconds) });
   }
 }
 
@@ -114,7 +123,8 @@ export function httpHandler<E extends APIGatewayProxyEventV2>(
           statusCode: error.statusCode,
           code: error.code,
         });
-        return json(error.statusCode, { code: error.code, message: error.message } satisfies ErrorBody);
+        const reply = json(error.statusCode, { code: error.code, message: error.message } satisfies ErrorBody);
+        return { ...reply, headers: { ...reply.headers, ...error.headers } };
       }
       logger.error('Unhandled error', { routeKey: event.routeKey, error: asError(error) });
       return json(500, { code: 'InternalError', message: 'Internal error' } satisfies ErrorBody);

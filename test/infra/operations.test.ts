@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { createPipelineApp } from '../../infra/pipeline-app';
 import { METRIC, METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
+import { pipelineFunctions } from '../../infra/constructs/operations';
 
 const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
@@ -22,9 +23,19 @@ describe('Operations: dashboard, alarms and the alarm topic', () => {
     const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
     expect(alarms.length).toBeGreaterThanOrEqual(Object.keys(stack.operations.alarms).length + 2);
     for (const [, alarm] of alarms) expect(alarm.Properties).toMatchObject({ AlarmActions: [topicRef], OKActions: [topicRef] });
+    // One FunctionErrors/FunctionThrottles alarm per ten functions (an alarm's metric math takes ten metrics at most).
+    const functions = pipelineFunctions(stack).length;
+    expect(functions).toBeGreaterThan(10);
+    const perTen = (name: string) => [name, ...Array.from({ length: Math.ceil(functions / 10) - 1 }, (_, i) => `${name}${i + 2}`)];
     expect(Object.keys(stack.operations.alarms).sort()).toEqual(
-      ['Api5xx', 'CompactionDeadLetters', 'DynamoDbThrottles', 'ExportLag', 'FailedBatchRecords', 'FunctionErrors', 'FunctionThrottles'].sort(),
+      ['Api5xx', 'CompactionDeadLetters', 'DynamoDbThrottles', 'ExportLag', 'FailedBatchRecords', ...perTen('FunctionErrors'), ...perTen('FunctionThrottles')].sort(),
     );
+    for (const name of [...perTen('FunctionErrors'), ...perTen('FunctionThrottles')]) {
+      const metrics = resources[logicalId(stack.operations.alarms[name]!)]!.Properties?.Metrics as unknown[];
+      expect(metrics.length - 1).toBeLessThanOrEqual(10); // the expression and its metrics
+    }
+    const watched = [...perTen('FunctionErrors')].flatMap((name) => JSON.stringify(resources[logicalId(stack.operations.alarms[name]!)]!.Properties?.Metrics).match(/"MetricName":"Errors"/g) ?? []);
+    expect(watched).toHaveLength(functions);
     // The consumers' iterator-age alarms are among them.
     expect(alarms.filter(([, a]) => a.Properties?.MetricName === 'IteratorAge')).toHaveLength(2);
   });

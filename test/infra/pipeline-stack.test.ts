@@ -7,7 +7,7 @@ import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { DatapointLogTable } from '../../infra/constructs/datapoint-log-table';
+import { DATAPOINT_LOG_ACCESS, DatapointLogTable } from '../../infra/constructs/datapoint-log-table';
 import { PipelineHttpApi } from '../../infra/constructs/pipeline-http-api';
 import { createPipelineApp } from '../../infra/pipeline-app';
 import type { DevicePipelineStack } from '../../infra/pipeline-stack';
@@ -150,7 +150,7 @@ describe('DevicePipelineStack', () => {
 
   describe('datapoint log table', () => {
     it('is one on-demand table with pk/sk, PITR, TTL on expiresAt, AWS-managed encryption', () => {
-      template.resourceCountIs('AWS::DynamoDB::Table', 2); // the datapoint logs, the credentials locks
+      template.resourceCountIs('AWS::DynamoDB::Table', 3); // the datapoint logs, the credentials locks, the rate limit counters
       template.hasResource('AWS::DynamoDB::Table', {
         DeletionPolicy: 'Retain',
         Properties: {
@@ -166,7 +166,8 @@ describe('DevicePipelineStack', () => {
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
           TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
           SSESpecification: { SSEEnabled: true },
-          // Datapoints by name within an OEM: wildcard device queries never scan.
+          // Datapoints by name within an OEM: wildcard device queries never scan. Regression test: the index
+          // projected ALL, so every logger state write (a 1 KB attribute) was written to the index too.
           GlobalSecondaryIndexes: [
             {
               IndexName: 'byName',
@@ -174,7 +175,13 @@ describe('DevicePipelineStack', () => {
                 { AttributeName: 'gsi1pk', KeyType: 'HASH' },
                 { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
               ],
-              Projection: { ProjectionType: 'ALL' },
+              Projection: {
+                ProjectionType: 'INCLUDE',
+                NonKeyAttributes: [
+                  'dsn', 'block', 'blockIndex', 'name', 'id', 'registeredAt', 'configuredAt',
+                  'l1i', 'l1r', 'l1m', 'l2i', 'l2r', 'l2m', 'l3i', 'l3r', 'l3m', 'mdt', 'mdv',
+                ],
+              },
             },
           ],
         },
@@ -182,23 +189,33 @@ describe('DevicePipelineStack', () => {
       expect(DatapointLogTable.ttlAttribute).toBe('expiresAt');
     });
 
-    it('gives its functions item reads and writes on the table and its index, never Scan', () => {
+    // Each function gets the actions its access patterns use, no more (tenancy is in the keys, so the table
+    // cannot be narrowed per OEM): never Scan, DeleteItem or a table-wide action.
+    it.each([
+      ['DatapointLoggerFunction', ['BatchGetItem', 'BatchWriteItem', 'PutItem', 'Query', 'UpdateItem'], false],
+      ['IapLogConfigFunction', ['BatchGetItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], true],
+      ['IapLogValuesFunction', ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], true],
+      ['IapJobWorkerFunction', ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], true],
+      ['IapJobsFunction', ['GetItem'], false],
+    ])('gives %s exactly %j on the table (and its index: %s)', (prefix, actions, index) => {
       const tableId = logicalId(stack.datapointLogs.table);
-      for (const prefix of ['DatapointLoggerFunction', 'IapLogConfigFunction', 'IapLogValuesFunction']) {
-        const [, policy] = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith(prefix))!;
-        const statements = ((policy as Resource).Properties!.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement;
-        const dynamo = statements.find((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')))!;
-        expect([dynamo.Action].flat().sort()).toEqual([
-          'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
-        ]);
-        expect(dynamo.Resource).toEqual([
-          { 'Fn::GetAtt': [tableId, 'Arn'] },
-          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/byName']] },
-        ]);
-        expect(propsOf(logicalId(stack.node.findChild(prefix)))).toMatchObject({
-          Environment: { Variables: expect.objectContaining({ DATAPOINT_LOG_TABLE: { Ref: tableId } }) },
-        });
-      }
+      const [, policy] = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith(prefix))!;
+      const statements = ((policy as Resource).Properties!.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement;
+      const dynamo = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')) && JSON.stringify(st.Resource).includes(tableId));
+      expect(dynamo).toHaveLength(1);
+      expect([dynamo[0]!.Action].flat()).toEqual(actions.map((a) => `dynamodb:${a}`));
+      const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
+      expect(dynamo[0]!.Resource).toEqual(index ? [tableArn, { 'Fn::Join': ['', [tableArn, '/index/byName']] }] : tableArn);
+      const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith(prefix))!;
+      expect((fn[1] as Resource).Properties).toMatchObject({ Environment: { Variables: expect.objectContaining({ DATAPOINT_LOG_TABLE: { Ref: tableId } }) } });
+    });
+
+    it('refuses a binding without an access mode', () => {
+      const scope = new Stack();
+      const table = new DatapointLogTable(scope, 'T');
+      expect(() => table.bind(stack.node.findChild('DatapointLoggerFunction') as never)).toThrow(/at least one access mode/);
+      expect(Object.keys(DATAPOINT_LOG_ACCESS).sort()).toEqual(['configReader', 'configWriter', 'jobReader', 'jobWriter', 'logger', 'valuesReader', 'valuesWriter']);
+      for (const mode of Object.values(DATAPOINT_LOG_ACCESS)) expect(mode.actions).not.toContain('Scan');
     });
   });
 
@@ -236,6 +253,7 @@ describe('DevicePipelineStack', () => {
         `GET ${logs}/value/{value_param}`, `DELETE ${logs}/value/{value_param}`,
         'GET /oems/{oem_id}/data-export/credentials', 'POST /oems/{oem_id}/data-export/credentials/refresh',
         'GET /oems/{oem_id}/data-export/files', 'GET /oems/{oem_id}/data-export/files/download', 'GET /oems/{oem_id}/data-export/files/preview',
+        'GET /iap/jobs/{id}',
       ];
       const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => (r as Resource).Properties!);
       expect(routes.map((r) => r.RouteKey).sort()).toEqual(['GET /health', ...protectedRoutes].sort());
@@ -299,7 +317,7 @@ describe('DevicePipelineStack', () => {
   describe('Lambda functions', () => {
     it('all run Node.js 24 on arm64 with a one-month log group, Powertools settings and source maps', () => {
       const functions = pipelineFunctions(template);
-      expect(Object.keys(functions)).toHaveLength(10);
+      expect(Object.keys(functions)).toHaveLength(12);
       for (const fn of Object.values(functions) as Resource[]) {
         expect(fn.Properties).toMatchObject({
           Runtime: 'nodejs24.x',

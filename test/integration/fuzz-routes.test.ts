@@ -74,6 +74,7 @@ const ROUTES: Array<{ name: string; methods: string[]; path: fc.Arbitrary<string
   { name: 'values', methods: ['GET', 'DELETE'], path: fc.tuple(fc.tuple(encoded, encoded, encoded, encoded), encoded).map(([p, v]) => `${LOGS(p)}/value/${v}`) },
   { name: 'credentials', methods: ['GET'], path: encoded.map((oem) => `/oems/${oem}/data-export/credentials`) },
   { name: 'credentials refresh', methods: ['POST'], path: encoded.map((oem) => `/oems/${oem}/data-export/credentials/refresh`) },
+  { name: 'jobs', methods: ['GET'], path: fc.oneof(encoded, fc.stringMatching(/^[0-9a-f]{24}$/)).map((id) => `/iap/jobs/${id}`) },
 ];
 
 describe.each(ROUTES)('fuzzing $name', ({ methods, path }) => {

@@ -55,6 +55,7 @@ export function datapointFromItem(item: Item): DatapointRecord {
     ...(item.configuredAt !== undefined ? { configuredAt: item.configuredAt as number } : {}),
     config: configFromItem(item),
     ...(item.logger ? { logger: loggerStateFromItem(item.logger as Record<string, unknown>) } : {}),
+    ...(typeof item.seqFloor === 'number' ? { sequenceFloor: item.seqFloor } : {}),
   };
 }
 
@@ -85,10 +86,36 @@ export function valueOfAttributes(item: Item, plain = 'value', json = 'valueJson
   return (item[plain] ?? null) as JsonValue;
 }
 
-/** A logged value's item attributes (without its keys). */
-export function valueToItem(stored: StoredValue): Item {
+/**
+ * A logged value's item attributes (without its keys), with the logger's state after it when given:
+ * what of the state is not the value's own (`at`, `value`, `sequence` are the last logged time, value
+ * and count) — `ll` the per-level times, `ea` the last decided time when later than the value's, `ei` the
+ * event ids decided at that time. The latest value of a datapoint is then all the logger needs to read.
+ */
+export function valueToItem(stored: StoredValue, state?: LoggerState): Item {
   const { value, ...rest } = stored;
-  return { ...rest, ...valueAttributes(value) };
+  const item: Item = { ...rest, ...valueAttributes(value) };
+  if (state) {
+    item.ll = state.levelLastAt.map((t) => t ?? null);
+    if (state.lastEventAt !== undefined && state.lastEventAt !== stored.at) item.ea = state.lastEventAt;
+    if (state.lastEventIds && state.lastEventIds.length > 0) item.ei = state.lastEventIds;
+  }
+  return item;
+}
+
+/** The logger's state a value item carries ({@link valueToItem}), or undefined when it carries none. */
+export function stateFromValueItem(item: Item): LoggerState | undefined {
+  if (!Array.isArray(item.ll)) return undefined;
+  const levels = item.ll as Array<number | null>;
+  const time = (t: number | null | undefined) => (typeof t === 'number' ? t : undefined);
+  return {
+    lastEventAt: typeof item.ea === 'number' ? item.ea : (item.at as number),
+    ...(Array.isArray(item.ei) ? { lastEventIds: item.ei as string[] } : {}),
+    lastLoggedAt: item.at as number,
+    lastLoggedValue: valueOfAttributes(item),
+    levelLastAt: [time(levels[0]), time(levels[1]), time(levels[2])],
+    logged: item.sequence as number,
+  };
 }
 
 export function valueFromItem(item: Item): StoredValue {

@@ -1,11 +1,18 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { datapointKey, lastValueSortKeyAt, oemPartition, valuePartition, valueSortKey } from '../../domain/datapoint-logs/keys';
+import { datapointKey, lastValueSortKeyAt, refId, registryPartition, valuePartition, valueSortKey } from '../../domain/datapoint-logs/keys';
 import type { LoggerState } from '../../domain/datapoint-logs/logging-rules';
-import type { ValueLog, ValuePage } from '../../domain/datapoint-logs/ports';
+import type { LoggedEntry, ValueLog, ValuePage } from '../../domain/datapoint-logs/ports';
 import type { DatapointRef, StoredValue, TimeRange } from '../../domain/datapoint-logs/records';
-import { loggerStateToItem, valueFromItem, valueToItem, type Item } from './datapoint-log-items';
+import { stateFromValueItem, valueFromItem, valueToItem, type Item } from './datapoint-log-items';
 
-/** Logged values, one partition per datapoint (keys in `keys.ts`), and the logger's state of each datapoint. */
+/** Queries in flight when the logger reads the latest value of each datapoint of a batch. */
+export const STATE_READS_IN_FLIGHT = 16;
+
+/**
+ * Logged values, one partition per datapoint (keys in `keys.ts`). The logger's state of a datapoint is
+ * carried by its latest value, so logging a value is one item written.
+ */
 export class ValueStore implements ValueLog {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -13,14 +20,61 @@ export class ValueStore implements ValueLog {
   ) {}
 
   /** Writes values in batches of 25 (one write request per value), retrying what DynamoDB leaves unprocessed. */
-  async putValues(oemId: string, entries: ReadonlyArray<{ ref: DatapointRef; value: StoredValue }>): Promise<void> {
-    const requests = entries.map(({ ref, value }) => ({
-      PutRequest: { Item: { pk: valuePartition(oemId, ref), sk: valueSortKey(value.at, value.sequence), type: 'value', ...valueToItem(value) } },
+  async putValues(oemId: string, entries: readonly LoggedEntry[]): Promise<void> {
+    const requests = entries.map(({ ref, value, state }) => ({
+      PutRequest: { Item: { pk: valuePartition(oemId, ref), sk: valueSortKey(value.at, value.sequence), ...valueToItem(value, state) } },
     }));
     await this.batchWrite(requests);
   }
 
+  /**
+   * The logger's state of each of `refs`, by `refId`: the state its latest value carries (one strongly
+   * consistent query of one item per datapoint, {@link STATE_READS_IN_FLIGHT} at once). A datapoint
+   * without values, or whose latest value was written before values carried the state, is absent.
+   */
+  async loggerStates(oemId: string, refs: readonly DatapointRef[]): Promise<Map<string, LoggerState>> {
+    const states = new Map<string, LoggerState>();
+    let next = 0;
+    const worker = async () => {
+      while (next < refs.length) {
+        const ref = refs[next++]!;
+        const page = await this.doc.send(new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': valuePartition(oemId, ref) },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+        }));
+        const item = page.Items?.[0];
+        const state = item ? stateFromValueItem(item) : undefined;
+        if (state) states.set(refId(ref), state);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(STATE_READS_IN_FLIGHT, refs.length) }, worker));
+    return states;
+  }
+
+  /**
+   * Deletes values. First each datapoint's registry item notes the highest sequence deleted (`seqFloor`,
+   * only raised), so the logger never gives a later value the id of a deleted one, even when the deleted
+   * values were the latest (whose state the logger reads).
+   */
   async deleteValues(oemId: string, entries: ReadonlyArray<{ ref: DatapointRef; value: StoredValue }>): Promise<void> {
+    const highest = new Map<string, { ref: DatapointRef; sequence: number }>();
+    for (const { ref, value } of entries) {
+      const id = refId(ref);
+      if ((highest.get(id)?.sequence ?? -1) < value.sequence) highest.set(id, { ref, sequence: value.sequence });
+    }
+    await Promise.all([...highest.values()].map(({ ref, sequence }) => this.doc.send(new UpdateCommand({
+      TableName: this.table,
+      Key: { pk: registryPartition(oemId, ref.dsn), sk: datapointKey(ref) },
+      UpdateExpression: 'SET seqFloor = :s',
+      ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(seqFloor) OR seqFloor < :s)',
+      ExpressionAttributeValues: { ':s': sequence },
+    })).catch((error: unknown) => {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    })));
     await this.batchWrite(entries.map(({ ref, value }) => ({
       DeleteRequest: { Key: { pk: valuePartition(oemId, ref), sk: valueSortKey(value.at, value.sequence) } },
     })));
@@ -43,18 +97,6 @@ export class ValueStore implements ValueLog {
     const values = (page.Items ?? []).map(valueFromItem);
     const next = page.LastEvaluatedKey?.sk;
     return typeof next === 'string' ? { values, next } : { values };
-  }
-
-  /** Saves the logger's state of a datapoint (only that attribute: configuration changes are untouched). */
-  async saveLoggerState(oemId: string, ref: DatapointRef, state: LoggerState): Promise<void> {
-    await this.doc.send(new UpdateCommand({
-      TableName: this.table,
-      Key: { pk: oemPartition(oemId), sk: datapointKey(ref) },
-      UpdateExpression: 'SET #logger = :state',
-      ExpressionAttributeNames: { '#logger': 'logger' },
-      ExpressionAttributeValues: { ':state': loggerStateToItem(state) },
-      ConditionExpression: 'attribute_exists(pk)',
-    }));
   }
 
   private async batchWrite(requests: Array<Record<string, unknown>>): Promise<void> {

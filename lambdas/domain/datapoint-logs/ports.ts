@@ -31,16 +31,24 @@ export interface ValuePage {
   next?: string;
 }
 
-/** The logged values, and the logger's state that decides what is logged next. */
+/** A value to log, with the logger's state after it when it is the datapoint's latest (or any value the logger writes). */
+export interface LoggedEntry {
+  ref: DatapointRef;
+  value: StoredValue;
+  state?: LoggerState;
+}
+
+/** The logged values, and the logger's state that decides what is logged next (carried by each datapoint's latest value). */
 export interface ValueLog {
-  putValues(oemId: string, entries: ReadonlyArray<{ ref: DatapointRef; value: StoredValue }>): Promise<void>;
+  putValues(oemId: string, entries: readonly LoggedEntry[]): Promise<void>;
   deleteValues(oemId: string, entries: ReadonlyArray<{ ref: DatapointRef; value: StoredValue }>): Promise<void>;
   /**
    * One query: up to `limit` of a datapoint's values within `range` (a key range; it must not be
    * empty), after the sort key `after` when given (a previous page's `next`).
    */
   valuePage(oemId: string, ref: DatapointRef, range: TimeRange, limit: number, after?: string): Promise<ValuePage>;
-  saveLoggerState(oemId: string, ref: DatapointRef, state: LoggerState): Promise<void>;
+  /** The logger's state of each of `refs` (by `refId`), from its latest value; absent when it has none. */
+  loggerStates(oemId: string, refs: readonly DatapointRef[]): Promise<Map<string, LoggerState>>;
 }
 
 /** Both stores, as the logger and the value routes take them. */

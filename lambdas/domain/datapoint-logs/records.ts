@@ -35,8 +35,13 @@ export interface DatapointRecord extends DatapointRef {
   registeredAt: number;
   configuredAt?: number;
   config: LogConfig;
-  /** What the logger remembers of the datapoint's updates; absent before its first batch. */
+  /**
+   * What the logger remembered of the datapoint's updates when its state was kept on the datapoint (a
+   * registry moved from before its state rode on its latest value); absent otherwise.
+   */
   logger?: LoggerState;
+  /** The highest sequence of its values ever deleted: the next value logged gets a higher one (ids are never reused). */
+  sequenceFloor?: number;
 }
 
 /** A change of one device attribute, as of an event time (older changes never overwrite newer ones). */

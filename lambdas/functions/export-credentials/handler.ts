@@ -2,6 +2,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyHandlerV2WithJWTAuthorizer } from 'aws-lambda';
 import { DynamoLocks } from '../../adapters/dynamodb/dynamo-locks';
+import { defaultRateLimiter } from '../../adapters/dynamodb/rate-limit-store';
 import { SdkIam } from '../../adapters/iam/sdk-iam';
 import { SdkSecrets } from '../../adapters/secrets-manager/sdk-secrets';
 import { CredentialsService } from '../../domain/credentials/credentials';
@@ -11,9 +12,12 @@ import { documentClient } from '../../shared/clients';
 import { ENV, requireEnv } from '../../shared/config';
 import { BadRequestError, ForbiddenError, httpHandler, json } from '../../shared/http';
 import { count, METRIC, withMetrics } from '../../shared/metrics';
+import { rateLimited, type RateLimiter } from '../../domain/rate-limit/limiter';
 
 export interface Deps {
   service: Pick<CredentialsService, 'current' | 'refresh'>;
+  /** The per-OEM API rate limit (none when absent). */
+  limiter?: RateLimiter;
 }
 
 export function defaultDeps(): Deps {
@@ -29,6 +33,7 @@ export function defaultDeps(): Deps {
         secretPrefix: requireEnv(ENV.secretPrefix),
       },
     ),
+    limiter: defaultRateLimiter(),
   };
 }
 
@@ -38,7 +43,8 @@ export function defaultDeps(): Deps {
  * admin or a non-admin gets 403.
  */
 export function makeHandler(deps: Deps) {
-  return withMetrics(httpHandler(async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
+  const limiter = deps.limiter ?? { check: async () => undefined };
+  return withMetrics(httpHandler(rateLimited(limiter, async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
     const caller = callerFromEvent(event);
     const oemId = event.pathParameters?.oem_id ?? '';
     if (!isOemId(oemId)) throw new BadRequestError(`oem_id ${JSON.stringify(oemId)} is not an OEM id`, 'BadPath');
@@ -50,7 +56,7 @@ export function makeHandler(deps: Deps) {
     });
     count(refresh ? METRIC.credentialsRotated : METRIC.credentialsServed);
     return { ...json(200, credentials), headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } };
-  })) satisfies APIGatewayProxyHandlerV2WithJWTAuthorizer;
+  }))) satisfies APIGatewayProxyHandlerV2WithJWTAuthorizer;
 }
 
 export const handler = makeHandler(defaultDeps());

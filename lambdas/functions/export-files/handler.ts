@@ -1,9 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyHandlerV2WithJWTAuthorizer } from 'aws-lambda';
+import { defaultRateLimiter } from '../../adapters/dynamodb/rate-limit-store';
 import { S3ExportFiles } from '../../adapters/s3/export-files';
 import { isOemId } from '../../domain/device-events';
 import { browse, FilesInputError, isOemFileKey } from '../../domain/export-files/browse';
 import { parsePreviewRows, PREVIEW_BYTES, previewCsv } from '../../domain/export-files/preview';
+import { rateLimited, type RateLimiter } from '../../domain/rate-limit/limiter';
 import { callerFromEvent } from '../../shared/auth';
 import { ENV, requireEnv } from '../../shared/config';
 import { BadRequestError, ForbiddenError, httpHandler, json, NotFoundError } from '../../shared/http';
@@ -14,10 +16,12 @@ export const DOWNLOAD_URL_SECONDS = 300;
 export interface Deps {
   files: Pick<S3ExportFiles, 'listLevel' | 'presignDownload' | 'readStart'>;
   now?: () => Date;
+  /** Per-OEM request limit; none in tests that do not exercise it. */
+  limiter?: RateLimiter;
 }
 
 export function defaultDeps(): Deps {
-  return { files: new S3ExportFiles(new S3Client({}), requireEnv(ENV.exportBucket)) };
+  return { files: new S3ExportFiles(new S3Client({}), requireEnv(ENV.exportBucket)), limiter: defaultRateLimiter() };
 }
 
 const noStore = (body: unknown) => ({ ...json(200, body), headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
@@ -29,7 +33,8 @@ const noStore = (body: unknown) => ({ ...json(200, body), headers: { 'content-ty
  */
 export function makeHandler(deps: Deps) {
   const now = deps.now ?? (() => new Date());
-  return httpHandler(async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
+  const limiter = deps.limiter ?? { check: async () => undefined };
+  return httpHandler(rateLimited(limiter, async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
     const caller = callerFromEvent(event);
     const oemId = event.pathParameters?.oem_id ?? '';
     if (!isOemId(oemId)) throw new BadRequestError(`oem_id ${JSON.stringify(oemId)} is not an OEM id`, 'BadPath');
@@ -65,7 +70,7 @@ export function makeHandler(deps: Deps) {
     const start = await deps.files.readStart(key, PREVIEW_BYTES);
     if (!start) throw new NotFoundError(`no file ${key}`, 'NoSuchFile');
     return noStore({ key, size: start.size, ...previewCsv(start.text, start.complete, rows) });
-  }) satisfies APIGatewayProxyHandlerV2WithJWTAuthorizer;
+  })) satisfies APIGatewayProxyHandlerV2WithJWTAuthorizer;
 }
 
 export const handler = makeHandler(defaultDeps());

@@ -7,11 +7,17 @@ import { literalRef, selectDatapoints, type SelectedDatapoint } from '../../doma
 import {
   forEachValuePage, mergeValues, MAX_CONCURRENT_QUERIES, type Cursor, type Found, type ReadFilter,
 } from '../../domain/datapoint-logs/value-reads';
-import { matches, parseAddress, parsePaging, type Condition, type KeyOf, type Paging, type Selector } from '../../domain/iap/address';
+import { deleteFound, valuesWithin } from '../../domain/iap-jobs/chunks';
+import { SYNC_MAX_DATAPOINTS, SYNC_MAX_VALUES } from '../../domain/iap-jobs/jobs';
+import type { JobStarter } from '../../domain/iap-jobs/ports';
+import { orAsJob, startJob } from '../../domain/iap-jobs/start';
+import { valueSelection } from '../../domain/iap-jobs/value-selection';
+import { parseAddress, parsePaging, type Paging } from '../../domain/iap/address';
 import { callerFromEvent } from '../../shared/auth';
 import { BadRequestError, MAX_REPLY_BYTES, NotFoundError, PayloadTooLargeError } from '../../shared/http';
 
 export { MAX_CONCURRENT_QUERIES };
+export { timeRangeOf } from '../../domain/iap-jobs/value-selection';
 
 /** Values a reply without paging may hold before the caller is asked to page. */
 export const MAX_UNPAGED_VALUES = 10_000;
@@ -22,53 +28,6 @@ export const MAX_UNPAGED_VALUES = 10_000;
 export const MAX_SEEK_VALUES = 10_000;
 /** Datapoints a value read merges: a wildcard selecting more is a 422 asking to narrow it. */
 export const MAX_MERGED_DATAPOINTS = 1000;
-
-type ValueCondition = Condition<KeyOf<'value_param'>>;
-
-/** Conditions on logged values: the datapoint element's `timestamp` and `tag` ones, and all of `{value_param}`'s. */
-function valueConditions(datapoint: Selector<'datapoint_name'>, valueParam: Selector<'value_param'> | undefined): ValueCondition[] {
-  // On the datapoint element, `timestamp` selects values, and `tag` means the values logged at that
-  // level (the seed's "all level 1 logged datapoints named …"), not only datapoints with it active.
-  const isValueCondition = (c: Condition<KeyOf<'datapoint_name'>>): c is Condition<'timestamp' | 'tag'> => c.key === 'timestamp' || c.key === 'tag';
-  const fromDatapoint = datapoint.kind === 'query' ? datapoint.conditions.filter(isValueCondition) : [];
-  return [...fromDatapoint, ...(valueParam?.kind === 'query' ? valueParam.conditions : [])];
-}
-
-/** The key range the `timestamp` conditions allow (`!=` is checked per value). */
-export function timeRangeOf(conditions: readonly Condition[]): TimeRange {
-  const range: TimeRange = {};
-  const atLeast = (t: number) => (range.from = Math.max(range.from ?? t, t));
-  const atMost = (t: number) => (range.to = Math.min(range.to ?? t, t));
-  for (const c of conditions) {
-    if (c.key !== 'timestamp' || c.time === undefined) continue;
-    if (c.op === '==') {
-      atLeast(c.time);
-      atMost(c.time);
-    } else if (c.op === '>') atLeast(c.time + 1);
-    else if (c.op === '=>') atLeast(c.time);
-    else if (c.op === '<') atMost(c.time - 1);
-    else if (c.op === '<=') atMost(c.time);
-  }
-  return range;
-}
-
-/** What a read keeps beyond visibility: a literal {value_param} (a value id) and the value conditions. */
-function acceptor(valueParam: Selector<'value_param'> | undefined, conditions: readonly ValueCondition[]): (found: Found) => boolean {
-  const query: Selector<'value_param'> = { element: 'value_param', kind: 'query', conditions: [...conditions] };
-  return ({ value, levels }) => {
-    const subject = { id: value.id, tags: levels.map((l) => `log_level_${l}`), timestamp: value.at, value: typeof value.value === 'object' ? null : value.value };
-    // A literal {value_param} is a value id; conditions (the value's and the datapoint element's timestamps) all hold.
-    if (valueParam?.kind === 'literal' && !matches(valueParam, subject)) return false;
-    return conditions.length === 0 || matches(query, subject);
-  };
-}
-
-/** A literal {value_param} names one value, so one datapoint: its number is the value id's high part. */
-function datapointsOfValueId(selected: SelectedDatapoint[], valueParam: Selector<'value_param'> | undefined): SelectedDatapoint[] {
-  if (valueParam?.kind !== 'literal' || !/^\d{1,16}$/.test(valueParam.value)) return selected;
-  const datapointId = Math.floor(Number(valueParam.value) / 1e9);
-  return selected.filter((s) => s.datapoint.id === datapointId);
-}
 
 function render(found: Found): string {
   const { datapoint } = found.selected;
@@ -147,9 +106,13 @@ function pageStart(paging: Paging, address: string, now: number): PageStart {
  * token), wildcard selections are merged with at most {@link MAX_CONCURRENT_QUERIES} queries in flight
  * and at most {@link MAX_MERGED_DATAPOINTS} datapoints, and a reply is refused (413) as soon as it
  * would exceed the payload limit.
+ *
+ * With `jobs`, a DELETE of more than {@link SYNC_MAX_VALUES} values, or over more than
+ * {@link SYNC_MAX_DATAPOINTS} datapoints, deletes nothing itself: it starts a job and answers 202
+ * (without `jobs`, in-process use, every value is deleted here).
  */
 export async function handleLogValues(
-  event: APIGatewayProxyEventV2WithJWTAuthorizer, stores: DatapointLogStores, now: number,
+  event: APIGatewayProxyEventV2WithJWTAuthorizer, stores: DatapointLogStores, now: number, jobs?: JobStarter,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const caller = callerFromEvent(event);
   const method = event.requestContext.http.method.toUpperCase();
@@ -163,11 +126,21 @@ export async function handleLogValues(
   const ref = literalRef(address);
   const selected = await selectDatapoints(stores.registry, caller.oemId, address, method === 'GET' ? { limit: MAX_MERGED_DATAPOINTS, what: 'a value read merges' } : {});
   if (selected.length === 0 && ref) throw new NotFoundError(`no datapoint ${ref.dsn}/${ref.block}/${ref.blockIndex}/${ref.name}`, 'NoSuchDatapoint');
-  const conditions = valueConditions(address.datapoint, address.valueParam);
-  const range = timeRangeOf(conditions);
-  const candidates = datapointsOfValueId(selected, address.valueParam);
-  const accept = acceptor(address.valueParam, conditions);
+  const { candidates, range, accept } = valueSelection(address, selected);
 
+  if (method === 'DELETE' && jobs) {
+    // Counted first (reads stop past the bound): a small delete is made here, a larger one by a job.
+    const found = candidates.length <= SYNC_MAX_DATAPOINTS
+      ? await valuesWithin(stores.values, caller.oemId, candidates, range, accept, now, SYNC_MAX_VALUES)
+      : undefined;
+    const params = Object.fromEntries(Object.entries(event.pathParameters ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
+    const spec = { kind: 'value-delete' as const, address: params };
+    if (found === undefined) return startJob(jobs, caller.oemId, spec, event.rawPath, candidates.length, now);
+    return orAsJob(async () => {
+      await deleteFound(stores.values, caller.oemId, found);
+      return { statusCode: 204 };
+    }, jobs, caller.oemId, spec, event.rawPath, candidates.length, now);
+  }
   if (method === 'DELETE') {
     await forEachValuePage(stores.values, caller.oemId, candidates, range, { now, snapshot: now, accept }, (found) =>
       stores.values.deleteValues(caller.oemId, found.map((f) => ({ ref: f.selected.datapoint, value: f.value }))));

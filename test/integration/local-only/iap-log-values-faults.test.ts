@@ -151,7 +151,7 @@ describe('faults and redelivery', () => {
     }
   });
 
-  it('logs every value exactly once after saving the logger state (UpdateItem) fails for a while', async () => {
+  it('logs every value exactly once after the batch\'s last write (the device\'s UpdateItem) fails for a while', async () => {
     const { oemId, token } = await tenant('statefail');
     const dsn = 'FLT002';
     const B = baseTime();
@@ -160,9 +160,9 @@ describe('faults and redelivery', () => {
     let injected = 0;
     cloud.intercept('dynamodb', async (request) => {
       const body = bodyOf(request);
-      if (!targetOf(request).endsWith('.UpdateItem') || !body.includes(oemId) || !body.includes('#logger')) return undefined;
-      // Values are written, then the state save fails more often than the SDK retries: the batch
-      // comes again with the old state and must write the same values, not new ones.
+      if (!targetOf(request).endsWith('.UpdateItem') || !body.includes(oemId) || !body.includes('#at')) return undefined;
+      // Values (each carrying the logger's state) are written, then the device's update fails more often
+      // than the SDK retries: the batch comes again and must write the same values, not new ones.
       if (injected < 7) {
         injected++;
         return injected % 2 === 0 ? throttled() : internalError();
@@ -170,9 +170,9 @@ describe('faults and redelivery', () => {
       return undefined;
     });
     try {
-      const events = Array.from({ length: 20 }, (_, k) => update(oemId, dsn, k % 2 === 0 ? 'a' : 'b', k, B + k * 100));
+      const events = [...Array.from({ length: 20 }, (_, k) => update(oemId, dsn, k % 2 === 0 ? 'a' : 'b', k, B + k * 100)), connectivityEvent(oemId, dsn, 'Online', B + 2500)];
       await putEvents(kinesis, streamName, events);
-      // The values are there from the first attempt on; the batch is done once the states are saved.
+      // The values are there from the first attempt on; the batch is done once the device is saved.
       const values = await valuesWhen(token, valuesPath('*', '*', '*', '*'), 20, 30_000);
       await eventually(async () => (injected >= 7 ? true : undefined), 30_000, 'the injected failures');
       await putEvents(kinesis, streamName, [update(oemId, dsn, 'b', 'sentinel', B + 30 * S)]);
@@ -186,7 +186,7 @@ describe('faults and redelivery', () => {
         expect((await storedItems(oemId, dsn, name)).filter((i) => i.value !== 'sentinel')).toHaveLength(10);
       }
 
-      // And the state was saved in the end: the same events again log nothing.
+      // And the state is on the values: the same events again log nothing.
       await putEvents(kinesis, streamName, [...events, update(oemId, dsn, 'a', 'sentinel', B + 60 * S)]);
       const withSentinel = await valuesWhen(token, valuesPath('*', '*', '*', '*'), 22);
       expect(withSentinel.slice(0, 20)).toEqual(values);

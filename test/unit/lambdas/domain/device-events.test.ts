@@ -13,6 +13,8 @@ describe('validateEvent', () => {
   it.each([
     ['an array', [], /not a JSON object/],
     ['no metadata', { datapoint: {} }, /^metadata is missing$/],
+    ['no event type', { metadata: { ...seedEvents.location.metadata, event_type: undefined } }, /^metadata\.event_type is missing$/],
+    ['no OEM id', { ...seedEvents.location, metadata: { ...seedEvents.location.metadata, oem_id: undefined } }, /metadata\.oem_id is missing$/],
     ['an unknown type', { metadata: { ...seedEvents.location.metadata, event_type: 'telemetry' } }, /event_type must be one of/],
     ['a missing body', { metadata: seedEvents.location.metadata }, /^invalid location event: location_event is missing$/],
     ['a bad timestamp', { ...seedEvents.connectivity, connection: { ...seedEvents.connectivity.connection, event_time: 'yesterday' } }, /event_time: expected an ISO 8601/],

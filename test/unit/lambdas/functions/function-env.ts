@@ -16,6 +16,10 @@ const values: Partial<Record<(typeof ENV)[keyof typeof ENV], string>> = {
   [ENV.exportCompactionPartitions]: '16',
   [ENV.exportCompactionDelaySeconds]: '15',
   [ENV.exportFileSizeCapBytes]: String(64 * 1024 * 1024),
+  [ENV.jobChunkValues]: '20000',
+  [ENV.jobChunkDatapoints]: '2000',
+  [ENV.rateLimitTable]: 'unit-test-rate-limits',
+  [ENV.jobQueueUrl]: 'http://127.0.0.1:9/000000000000/unit-test-jobs.fifo',
   [ENV.compactionQueueUrl]: 'http://127.0.0.1:9/000000000000/unit-test-compaction.fifo',
 };
 for (const [name, value] of Object.entries(values)) process.env[name] ??= value;

@@ -130,7 +130,9 @@ describe('the functions\' metrics, in CloudWatch embedded metric format', () => 
       async valuePage() {
         return { values: [] };
       },
-      async saveLoggerState() {},
+      async loggerStates() {
+        return new Map();
+      },
     };
     const at = (s: number) => `2026-11-22T09:00:0${s}Z`;
     const update = (oemId: string, value: number, time: string) => JSON.stringify({

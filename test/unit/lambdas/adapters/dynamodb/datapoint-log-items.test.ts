@@ -1,5 +1,5 @@
 import {
-  loggerStateFromItem, loggerStateToItem, valueAttributes, valueFromItem, valueOfAttributes, valueToItem,
+  loggerStateFromItem, loggerStateToItem, stateFromValueItem, valueAttributes, valueFromItem, valueOfAttributes, valueToItem,
 } from '../../../../../lambdas/adapters/dynamodb/datapoint-log-items';
 import { INITIAL_STATE, type LoggerState } from '../../../../../lambdas/domain/datapoint-logs/logging-rules';
 import type { StoredValue } from '../../../../../lambdas/domain/datapoint-logs/records';
@@ -65,5 +65,29 @@ describe('loggerStateToItem / loggerStateFromItem', () => {
 
   it('round-trips a state that has logged nothing yet', () => {
     expect(loggerStateFromItem(loggerStateToItem(INITIAL_STATE))).toEqual({ levelLastAt: [undefined, undefined, undefined], logged: 0 });
+  });
+});
+
+describe('the logger state a value item carries', () => {
+  const value: StoredValue = { id: 5e9 + 3, sequence: 3, at: 1_700_000_060_000, value: { state: 1, value: 100 }, levels: [1, 3], deviceState: 'provisioned', deviceHealth: 'normal', expiresAt: 1_800_000_000 };
+
+  it('is read back as the state after the value: its time, value and sequence, the level times, later decided time and ids', () => {
+    const state: LoggerState = {
+      lastEventAt: 1_700_000_061_000, lastEventIds: ['e9'], lastLoggedAt: value.at, lastLoggedValue: value.value,
+      levelLastAt: [value.at, undefined, value.at], logged: 3,
+    };
+    const item = valueToItem(value, state);
+    expect(item).toMatchObject({ ll: [value.at, null, value.at], ea: 1_700_000_061_000, ei: ['e9'] });
+    expect(stateFromValueItem(JSON.parse(JSON.stringify(item)) as Record<string, unknown>)).toEqual(state);
+    expect(valueFromItem(item)).toEqual(value);
+  });
+
+  it('leaves out what the value says itself, and is absent from a value written without it', () => {
+    const state: LoggerState = { lastEventAt: value.at, lastLoggedAt: value.at, lastLoggedValue: value.value, levelLastAt: [value.at, undefined, undefined], logged: 3 };
+    const item = valueToItem(value, state);
+    expect(item).not.toHaveProperty('ea');
+    expect(item).not.toHaveProperty('ei');
+    expect(stateFromValueItem(item)).toEqual(state);
+    expect(stateFromValueItem(valueToItem(value))).toBeUndefined();
   });
 });

@@ -9,6 +9,10 @@ import {
   namePrefix,
   oemPartition,
   refId,
+  REGISTRY_BUCKETS,
+  registryBucket,
+  registryPartition,
+  registryPartitions,
 } from '../../../../../lambdas/domain/datapoint-logs/keys';
 import type { DatapointRef } from '../../../../../lambdas/domain/datapoint-logs/records';
 
@@ -127,5 +131,30 @@ describe('namePrefix', () => {
       expect(datapointNameKey(b).startsWith(namePrefix(a.name))).toBe(a.name === b.name);
       expect(datapointNameKey(b).startsWith(namePrefix(a.name, a.dsn))).toBe(a.name === b.name && a.dsn === b.dsn);
     }));
+  });
+});
+
+describe('registry buckets', () => {
+  it('put a device and all its datapoints in one of the OEM\'s 16 partitions, the same one every time', () => {
+    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 64 }), fc.string({ minLength: 1 }), (dsn, oem) => {
+      const bucket = registryBucket(dsn);
+      expect(Number.isInteger(bucket) && bucket >= 0 && bucket < REGISTRY_BUCKETS).toBe(true);
+      expect(registryPartition(oem, dsn)).toBe(`${oemPartition(oem)}#${String(bucket).padStart(2, '0')}`);
+      expect(registryPartitions(oem)).toContain(registryPartition(oem, dsn));
+    }));
+    expect(registryPartition('1234abcd', 'AC000W005606115')).toBe(registryPartition('1234abcd', 'AC000W005606115'));
+    expect(registryPartitions('1234abcd')).toEqual(Array.from({ length: 16 }, (_, b) => `OEM#1234abcd#${String(b).padStart(2, '0')}`));
+  });
+
+  it('spread a fleet\'s DSNs evenly: no bucket holds more than 1.2× its share of 16,000 devices', () => {
+    const counts = new Array<number>(REGISTRY_BUCKETS).fill(0);
+    for (let d = 0; d < 16_000; d++) counts[registryBucket(`AC000W${String(d).padStart(9, '0')}`)]!++;
+    expect(Math.max(...counts)).toBeLessThanOrEqual(1200);
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(800);
+  });
+
+  it('never let a bucket partition be mistaken for another OEM\'s (the OEM id is escaped, the bucket follows a #)', () => {
+    expect(registryPartition('a#01', 'D')).not.toBe(registryPartition('a', 'D'));
+    expect(registryPartition('a#01', 'D').startsWith('OEM#a%2301#')).toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import { refId } from '../../../../../lambdas/domain/datapoint-logs/keys';
 import { DEFAULT_CONFIG } from '../../../../../lambdas/domain/datapoint-logs/log-settings';
 import type { DatapointRegistry, ValueLog } from '../../../../../lambdas/domain/datapoint-logs/ports';
 import type { DatapointRecord, DatapointRef, StoredValue } from '../../../../../lambdas/domain/datapoint-logs/records';
+import { MAX_LOGGED_VALUE_BYTES } from '../../../../../lambdas/domain/datapoint-logs/storable';
 import { makeHandler } from '../../../../../lambdas/functions/datapoint-logger/handler';
 import { logger } from '../../../../../lambdas/shared/logger';
 import { seedEvents } from '../../domain/export/seed-events';
@@ -43,7 +44,9 @@ function stores(failing: readonly string[] = []) {
     async valuePage() {
       return { values: [] };
     },
-    async saveLoggerState() {},
+    async loggerStates() {
+      return new Map();
+    },
   };
   return { deps: { stores: { registry, values }, now: () => NOW }, written };
 }
@@ -102,5 +105,45 @@ describe('values DynamoDB cannot store', () => {
     expect(fields).toEqual({ oemId: 'oem-a', datapoint: `${metadata.dsn}/device/0/${metadata.property_name}`, eventId: 'oem-a-5e-324', reason: 'number-out-of-range', detail: expect.any(String) });
     expect(JSON.stringify(warn.mock.calls)).not.toContain('"metadata"');
     expect(info).toHaveBeenCalledWith('Batch logged', expect.objectContaining({ logged: 4, rejected: 1, failedOems: 0 }));
+  });
+});
+
+describe('what the batch line and the WARNs report', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('skips a value too large to store with a WARN of its size and the limit (never its content) and counts it as tooLarge', async () => {
+    const { deps, written } = stores();
+    const warn = jest.spyOn(logger, 'warn');
+    const info = jest.spyOn(logger, 'info');
+    const big = 'x'.repeat(MAX_LOGGED_VALUE_BYTES + 1000);
+    const event = JSON.parse(datapoint('oem-a', 1)) as { datapoint: Record<string, unknown> };
+    event.datapoint.value = big;
+    event.datapoint.id = 'big-1';
+    const reply = await makeHandler(deps)(kinesisEvent([
+      { data: JSON.stringify(event), sequenceNumber: '300' },
+      { data: datapoint('oem-a', 2, '2026-11-22T08:00:09Z'), sequenceNumber: '301' },
+    ]), lambdaContext);
+    expect(reply).toEqual({ batchItemFailures: [] });
+    expect(written.map((w) => w.value.value)).toEqual([2]);
+    expect(warn).toHaveBeenCalledTimes(1);
+    const fields = warn.mock.calls[0]![1] as unknown as Record<string, unknown>;
+    expect(fields).toMatchObject({ oemId: 'oem-a', eventId: 'big-1', reason: 'value-too-large', valueBytes: MAX_LOGGED_VALUE_BYTES + 1000, limitBytes: MAX_LOGGED_VALUE_BYTES });
+    expect(JSON.stringify(warn.mock.calls)).not.toContain('xxxxxxxx');
+    expect(info).toHaveBeenCalledWith('Batch logged', expect.objectContaining({ logged: 1, rejected: 1, tooLarge: 1 }));
+  });
+
+  it('counts invalid records by reason, a missing field as missing', async () => {
+    const { deps } = stores();
+    const info = jest.spyOn(logger, 'info');
+    const noOem = JSON.parse(datapoint('oem-a', 1)) as { metadata: Record<string, unknown> };
+    delete noOem.metadata.oem_id;
+    await makeHandler(deps)(kinesisEvent([
+      { data: JSON.stringify(noOem), sequenceNumber: '400' },
+      { data: JSON.stringify(noOem), sequenceNumber: '401' },
+      { data: datapoint('oem-a', 1), sequenceNumber: '402' },
+    ]), lambdaContext);
+    expect(info).toHaveBeenCalledWith('Batch logged', expect.objectContaining({
+      invalid: 2, invalidReasons: { 'invalid datapoint event: metadata.oem_id is missing': 2 },
+    }));
   });
 });

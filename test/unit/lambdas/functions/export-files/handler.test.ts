@@ -1,5 +1,6 @@
 import '../function-env';
 import { makeHandler, type Deps } from '../../../../../lambdas/functions/export-files/handler';
+import { ApiRateLimiter } from '../../../../../lambdas/domain/rate-limit/limiter';
 import { logger } from '../../../../../lambdas/shared/logger';
 import { jwtEvent, lambdaContext } from '../../events';
 
@@ -31,6 +32,21 @@ function setup(overrides: Partial<Deps['files']> = {}) {
 const body = (reply: { body?: string }) => JSON.parse(reply.body!) as Record<string, unknown>;
 
 describe('the export files routes', () => {
+  it('count against the OEM\'s rate limit: 429 with Retry-After past it, the files not read', async () => {
+    const counts = new Map<string, number>();
+    const limiter = new ApiRateLimiter(
+      { increment: async (key: string) => { counts.set(key, (counts.get(key) ?? 0) + 1); return counts.get(key)!; } },
+      { requests: 1, windowSeconds: 10 },
+      () => NOW.getTime(),
+    );
+    const { files } = setup();
+    const handler = makeHandler({ files, now: () => NOW, limiter });
+    expect((await handler(event(BASE), lambdaContext)).statusCode).toBe(200);
+    const reply = await handler(event(BASE), lambdaContext);
+    expect(reply).toMatchObject({ statusCode: 429, headers: { 'retry-after': expect.any(String) } });
+    expect(files.listLevel).toHaveBeenCalledTimes(1);
+  });
+
   it('lists for a member who is not an admin, never cached', async () => {
     const { handler } = setup();
     const reply = await handler(event(BASE), lambdaContext);
