@@ -1,14 +1,7 @@
 /** Ready-to-paste client settings for export credentials. Pure: no DOM, unit-tested. */
+import type { ExportCredentials } from '../../../lambdas/domain/credentials/ports';
 
-export interface ExportCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  bucket: string;
-  prefix: string;
-  region: string;
-  s3Url: string;
-  createdAt: string;
-}
+export type { ExportCredentials };
 
 export interface ClientSettings {
   awsCli: string;

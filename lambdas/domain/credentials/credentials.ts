@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../../shared/http';
 import { exportReadPolicy } from './policy';
-import { KeyLimitError, type IamPort, type LockPort, type SecretsPort, type StoredCredentials } from './ports';
+import { KeyLimitError, type ExportCredentials, type IamPort, type LockPort, type SecretsPort, type StoredCredentials } from './ports';
+
+export type { ExportCredentials } from './ports';
 
 export interface CredentialsSettings {
   bucket: string;
@@ -15,15 +17,6 @@ export interface CredentialsSettings {
   lockWaitMs?: number;
 }
 
-export interface ExportCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  bucket: string;
-  prefix: string;
-  region: string;
-  s3Url: string;
-  createdAt: string;
-}
 
 export const POLICY_NAME = 'export-read';
 /** Longer than the function's timeout: a crashed holder's lock expires by itself. */

@@ -1,5 +1,16 @@
 /** The services the credentials logic uses, as small ports: the SDK adapters implement them, tests fake them. */
 
+/** The credentials the API returns (DESIGN §6); the console reads the same shape. */
+export interface ExportCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  bucket: string;
+  prefix: string;
+  region: string;
+  s3Url: string;
+  createdAt: string;
+}
+
 export interface AccessKey {
   accessKeyId: string;
   status: 'Active' | 'Inactive';
