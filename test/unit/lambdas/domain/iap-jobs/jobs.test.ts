@@ -13,6 +13,7 @@ import { handleLogConfig } from '../../../../../lambdas/functions/iap-log-config
 import { handleLogValues } from '../../../../../lambdas/functions/iap-log-values/log-values';
 import { getJob } from '../../../../../lambdas/functions/iap-jobs/handler';
 import { HttpError } from '../../../../../lambdas/shared/http';
+import { logger } from '../../../../../lambdas/shared/logger';
 import { memoryStarter } from '../../../../helpers/memory-jobs';
 import { jwtEvent } from '../../events';
 
@@ -21,6 +22,8 @@ import { jwtEvent } from '../../events';
  * nothing themselves; the worker, one chunk per message, finishes the change; progress is recorded
  * once per chunk however often a message is delivered; failures show on the job.
  */
+
+beforeAll(() => logger.setLogLevel('SILENT'));
 
 const OEM = 'oem-jobs';
 const S = 1000;
