@@ -28,6 +28,12 @@ export function functionsFromTemplate(stack: DeployedStack, context: DeployConte
   };
   for (const [id, resource] of stack.resourcesOfType('AWS::Lambda::Function')) {
     const props = resource.Properties ?? {};
+    const runtime = String(stack.resolve(props.Runtime) ?? '');
+    if (!runtime.startsWith('nodejs')) {
+      // E.g. CDK's own BucketDeployment provider (Python): the local cloud does its custom resource natively.
+      context.log(`function ${id}: runtime ${runtime || 'unknown'} is not run locally, skipped`);
+      continue;
+    }
     const code = stack.resolve(props.Code) as { S3Key?: string; ZipFile?: string } | undefined;
     const metadataPath = resource.Metadata?.['aws:asset:path'];
     // An absolute asset path is a source directory CDK did not stage (bundling skipped): the local synth fills

@@ -72,3 +72,13 @@ it('gives the Lambda service the filled asset directory also when CDK records as
   }
 });
 
+
+it('leaves out functions of other runtimes (CDK\'s Python BucketDeployment provider, done natively), saying so', () => {
+  const template = { Resources: { Provider: { Type: 'AWS::Lambda::Function', Properties: { Runtime: 'python3.13', Handler: 'index.handler', Code: { S3Bucket: 'assets', S3Key: 'abc123.zip' } } } } };
+  const stack = new DeployedStack(template, { stackName: 'Probe', region: 'us-east-1', accountId: '000000000000', apiEndpoint: 'http://127.0.0.1:9' });
+  const client = { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const logs: string[] = [];
+  const functions = functionsFromTemplate(stack, { client, assemblyDir: dataDir, log: (line) => logs.push(line) }, {});
+  expect(functions.size).toBe(0);
+  expect(logs).toEqual(['function Provider: runtime python3.13 is not run locally, skipped']);
+});
