@@ -17,8 +17,15 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
-const start = (options: Partial<LocalCloudOptions> = {}) =>
-  startLocalCloud({ rootDir: ROOT, dataDir, edgePort: 0, apiPort: 0, log: () => undefined, functionLog: () => undefined, ...options });
+/** Every cloud started, stopped after the test even when it fails part way (stop() is idempotent). */
+const started: LocalCloud[] = [];
+afterEach(() => Promise.all(started.splice(0).map((cloud) => cloud.stop())));
+
+const start = async (options: Partial<LocalCloudOptions> = {}) => {
+  const cloud = await startLocalCloud({ rootDir: ROOT, dataDir, edgePort: 0, apiPort: 0, log: () => undefined, functionLog: () => undefined, ...options });
+  started.push(cloud);
+  return cloud;
+};
 
 function clients(cloud: LocalCloud) {
   const config = { region: cloud.region, endpoint: cloud.edgeUrl, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
