@@ -19,11 +19,13 @@ const BASELINES: Record<string, string> = {
   IdentityFunction: '',
   ExporterFunction: "import { S3Client } from '@aws-sdk/client-s3'; new S3Client({});",
   DatapointLoggerFunction: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; DynamoDBDocumentClient.from(new DynamoDBClient({}));",
-  IapLogConfigFunction: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; DynamoDBDocumentClient.from(new DynamoDBClient({}));",
-  IapLogValuesFunction: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; DynamoDBDocumentClient.from(new DynamoDBClient({}));",
+  IapLogConfigFunction: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; import { SQSClient } from '@aws-sdk/client-sqs'; DynamoDBDocumentClient.from(new DynamoDBClient({})); new SQSClient({});",
+  IapLogValuesFunction: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; import { SQSClient } from '@aws-sdk/client-sqs'; DynamoDBDocumentClient.from(new DynamoDBClient({})); new SQSClient({});",
+  IapJobsFunction: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; DynamoDBDocumentClient.from(new DynamoDBClient({}));",
+  IapJobWorkerFunction: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; import { SQSClient } from '@aws-sdk/client-sqs'; DynamoDBDocumentClient.from(new DynamoDBClient({})); new SQSClient({});",
   ExportPlannerFunction: "import { S3Client } from '@aws-sdk/client-s3'; import { SQSClient } from '@aws-sdk/client-sqs'; new S3Client({}); new SQSClient({});",
   ExportCompactorFunction: "import { S3Client } from '@aws-sdk/client-s3'; new S3Client({});",
-  ExportFilesFunction: "import { S3Client } from '@aws-sdk/client-s3'; new S3Client({});",
+  ExportFilesFunction: "import { S3Client } from '@aws-sdk/client-s3'; import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; new S3Client({}); DynamoDBDocumentClient.from(new DynamoDBClient({}));",
   ExportCredentialsFunction: "import { IAMClient } from '@aws-sdk/client-iam'; import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'; import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'; new IAMClient({}); new SecretsManagerClient({}); DynamoDBDocumentClient.from(new DynamoDBClient({}));",
 };
 
@@ -33,6 +35,9 @@ const ENV = {
   [NAMES.secretPrefix]: 'p/', [NAMES.lockTable]: 'l', [NAMES.exportWindowSeconds]: '300', [NAMES.exportCompactionPartitions]: '16',
   [NAMES.exportCompactionDelaySeconds]: '15', [NAMES.exportFileSizeCapBytes]: String(64 * 1024 * 1024),
   [NAMES.compactionQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/tasks.fifo', [NAMES.serviceName]: 'bench',
+  [NAMES.jobQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/jobs.fifo', [NAMES.jobChunkValues]: '20000',
+  [NAMES.jobChunkDatapoints]: '2000', [NAMES.rateLimitTable]: 'r', [NAMES.rateLimitRequests]: '200', [NAMES.rateLimitWindowSeconds]: '10',
+  [NAMES.exportUserBoundary]: 'arn:aws:iam::000000000000:policy/boundary',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x',
 };
 
